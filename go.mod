@@ -2,6 +2,8 @@ module github.com/serverless-elt/elt
 
 go 1.26.8
 
+require github.com/hashicorp/hcl/v2 v2.25.0
+
 require (
 	github.com/Admiral-Piett/goaws v0.4.5 // indirect
 	github.com/agext/levenshtein v1.2.1 // indirect
@@ -39,8 +41,8 @@ require (
 	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/buger/jsonparser v1.1.2 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
-	github.com/hashicorp/hcl/v2 v2.25.0 // indirect
 	github.com/invopop/jsonschema v0.14.0 // indirect
 	github.com/johannesboyne/gofakes3 v1.2.0 // indirect
 	github.com/klauspost/compress v1.19.2 // indirect

@@ -23,3 +23,30 @@ demo:
 
 clean:
 	rm -rf $(DATA_DIR) build
+
+# ---------------------------------------------------------------- AWS deploy
+TF_DIR ?= terraform/envs/dev
+TF_VARS ?= dev.tfvars
+TF_BACKEND_CONFIG ?=
+TF_AUTO_APPROVE ?=
+TF := terraform -chdir=$(TF_DIR)
+
+.PHONY: build tf-init tf-plan tf-apply tf-destroy
+
+## build: cross-compile the Lambda bootstrap (one binary, dispatching on its handler name) into build/bootstrap.zip
+build:
+	mkdir -p build
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags="-s -w" -o build/bootstrap ./cmd/bootstrap
+	$(GO) run ./cmd/lambdazip -in build/bootstrap -out build/bootstrap.zip
+
+tf-init:
+	$(TF) init $(if $(TF_BACKEND_CONFIG),-backend-config=$(TF_BACKEND_CONFIG))
+
+tf-plan: build
+	$(TF) plan -var-file=$(TF_VARS)
+
+tf-apply: build
+	$(TF) apply -var-file=$(TF_VARS) $(if $(TF_AUTO_APPROVE),-auto-approve)
+
+tf-destroy:
+	$(TF) destroy -var-file=$(TF_VARS) $(if $(TF_AUTO_APPROVE),-auto-approve)

@@ -12,8 +12,11 @@
 //	intrinsic.Names()                           // the 18 names, sorted
 //	intrinsic.LooksLikeCall(s)                  // "States.<name>(" prefix: parse as a call, not a path
 //
-// Parse checks the syntax, the function name, the argument count and, for a literal
-// States.Format template, that the number of "{}" placeholders matches the arguments. Eval
+//	call.Lint()                                 // problems AWS only reports at run time (Format placeholders)
+//
+// Parse checks the syntax, the function name and the argument count. A literal States.Format
+// template whose "{}" count differs from its values is accepted by Parse (AWS's own nine-call
+// example in the developer guide has that mistake) and reported by Lint and at run time. Eval
 // evaluates path arguments ("$..." against Env.Input, "$$..." against Env.Context) and fails
 // with *Error named States.IntrinsicFailure for bad argument values, or States.Runtime when a
 // path argument matches nothing. Randomness (States.MathRandom without seed) and UUIDs
@@ -150,4 +153,22 @@ func LooksLikeCall(s string) bool {
 
 func isIdent(c byte) bool {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+// Lint returns problems that make the call fail whenever it runs but that AWS does not reject
+// when a definition is created: today, a literal States.Format template whose number of "{}"
+// placeholders differs from the number of values (in this call or nested ones).
+func (c *Call) Lint() []string {
+	var out []string
+	if c.Name == "States.Format" && len(c.Args) > 0 && c.Args[0].Kind == ArgString {
+		if holes := len(c.Args[0].parts) - 1; holes != len(c.Args)-1 {
+			out = append(out, fmt.Sprintf("offset %d: States.Format template has %d '{}' placeholders but %d values follow", c.Args[0].Pos, holes, len(c.Args)-1))
+		}
+	}
+	for _, a := range c.Args {
+		if a.Kind == ArgCall {
+			out = append(out, a.Call.Lint()...)
+		}
+	}
+	return out
 }

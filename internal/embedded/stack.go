@@ -1,0 +1,362 @@
+// Package embedded runs the whole pipeline on one machine from a data
+// directory: the object store, queue, ledger and bus are the embedded
+// backends, a notifier plays S3 event notifications, a poller plays Lambda's
+// SQS event source mapping, and the bus is drained to rules. The handlers are
+// the same ones that run on AWS.
+//
+// Data directory layout:
+//
+//	<data-dir>/store/<bucket>/<key>   objects (bronze, silver, quarantine)
+//	<data-dir>/queue.db               work queue and its dead-letter queue
+//	<data-dir>/ledger.db              ingest claims
+//	<data-dir>/bus/                   events (partition ready)
+//	<data-dir>/notified.db            which bronze versions were notified
+//
+// Buckets follow the original project: a bronze bucket whose notifications
+// fire for the "bronze/" prefix, and a silver bucket holding "silver/" (typed
+// Parquet) and "quarantine/" (bad records).
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/serverless-elt/elt/internal/bus"
+	"github.com/serverless-elt/elt/internal/ledger"
+	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/queue"
+	"github.com/serverless-elt/elt/tasks/ingest"
+)
+
+// Config is the stack's configuration. Zero values take the defaults.
+type Config struct {
+	// DataDir holds everything (default ".elt-data").
+	DataDir string
+
+	BronzeBucket     string // default "bronze"
+	BronzePrefix     string // default "bronze/"
+	SilverBucket     string // default "silver"
+	SilverPrefix     string // default "silver/"
+	QuarantinePrefix string // default "quarantine/" (in the silver bucket)
+
+	// ChunkBytes bounds one JSONL work item (default 64 MiB).
+	ChunkBytes int64
+	// VisibilityTimeout hides a received message (default 30s; on AWS it is
+	// six times the transform timeout).
+	VisibilityTimeout time.Duration
+	// RetryAfter is how soon a message transform reported failed is
+	// redelivered (default 1s); 0 keeps the full visibility timeout.
+	RetryAfter time.Duration
+	// MaxReceiveCount sends a message to the dead-letter queue after this
+	// many receives (default 3).
+	MaxReceiveCount int
+	// ScanInterval is how often `elt up` scans bronze (default 1s).
+	ScanInterval time.Duration
+	// PollWait is the long-poll wait of `elt up` (default 1s).
+	PollWait time.Duration
+	// MaxIdleRounds bounds how many rounds RunUntilIdle waits without
+	// progress for in-flight messages or failing ingests (default 120).
+	MaxIdleRounds int
+
+	// Now and Sleep are the clock (tests inject a virtual one).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   *slog.Logger
+}
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.DataDir, ".elt-data")
+	def(&c.BronzeBucket, "bronze")
+	def(&c.BronzePrefix, "bronze/")
+	def(&c.SilverBucket, "silver")
+	def(&c.SilverPrefix, "silver/")
+	def(&c.QuarantinePrefix, "quarantine/")
+	if c.ChunkBytes <= 0 {
+		c.ChunkBytes = ingest.DefaultChunkBytes
+	}
+	if c.VisibilityTimeout <= 0 {
+		c.VisibilityTimeout = 30 * time.Second
+	}
+	if c.RetryAfter < 0 {
+		c.RetryAfter = 0
+	} else if c.RetryAfter == 0 {
+		c.RetryAfter = time.Second
+	}
+	if c.MaxReceiveCount <= 0 {
+		c.MaxReceiveCount = 3
+	}
+	if c.ScanInterval <= 0 {
+		c.ScanInterval = time.Second
+	}
+	if c.PollWait <= 0 {
+		c.PollWait = time.Second
+	}
+	if c.MaxIdleRounds <= 0 {
+		c.MaxIdleRounds = 120
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepCtx
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Backends are the stores the stack runs on.
+type Backends struct {
+	Store  objstore.Store
+	Queue  queue.Queue // should also be queue.DeadLettered
+	Ledger ledger.Ledger
+	Bus    bus.Bus // may be nil
+	// Closers are closed, in order, by Stack.Close.
+	Closers []io.Closer
+}
+
+// Rule routes events from the bus to a target, like an EventBridge rule.
+// The partition-ready -> quality gate rule plugs in here.
+type Rule struct {
+	Name       string
+	DetailType string // matched exactly; empty matches every event
+	Target     func(ctx context.Context, ev bus.Event) error
+}
+
+// Stack is the running pipeline.
+type Stack struct {
+	cfg      Config
+	b        Backends
+	ingest   *ingest.Handler
+	notifier *Notifier
+	poller   *Poller
+	events   *ruleBus
+}
+
+// Handlers builds the task handlers for a stack; transform gets the bus the
+// stack routes to its rules.
+type Handlers struct {
+	Plan      ingest.Planner
+	Transform func(b bus.Bus) (TransformFunc, error)
+}
+
+// New assembles a stack on the given backends.
+func New(cfg Config, b Backends, h Handlers, rules ...Rule) (*Stack, error) {
+	cfg = cfg.WithDefaults()
+	if b.Store == nil || b.Queue == nil || b.Ledger == nil {
+		return nil, errors.New("embedded: store, queue and ledger are required")
+	}
+	s := &Stack{cfg: cfg, b: b, events: &ruleBus{next: b.Bus, rules: rules, log: cfg.Log}}
+	ih, err := ingest.New(ingest.Config{ChunkBytes: cfg.ChunkBytes, Owner: "embedded-ingest"}, ingest.Deps{
+		Store: b.Store, Queue: b.Queue, Ledger: b.Ledger, Plan: h.Plan,
+		Now: cfg.Now, Sleep: cfg.Sleep, Log: cfg.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ingest = ih
+	tf, err := h.Transform(s.events)
+	if err != nil {
+		return nil, fmt.Errorf("build transform: %w", err)
+	}
+	s.poller = &Poller{q: b.Queue, transform: tf, batch: 10, visibility: cfg.VisibilityTimeout, retryAfter: cfg.RetryAfter, log: cfg.Log}
+	n, err := OpenNotifier(cfg.DataDir, b.Store, cfg.BronzeBucket, cfg.BronzePrefix, ih.Handle, cfg.Now, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s.notifier = n
+	s.b.Closers = append([]io.Closer{n}, s.b.Closers...)
+	return s, nil
+}
+
+// Close releases the backends.
+func (s *Stack) Close() error {
+	var errs []error
+	for _, c := range s.b.Closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Config is the effective configuration.
+func (s *Stack) Config() Config { return s.cfg }
+
+// Store is the stack's object store (for uploads and inventory).
+func (s *Stack) Store() objstore.Store { return s.b.Store }
+
+// Queue is the stack's work queue.
+func (s *Stack) Queue() queue.Queue { return s.b.Queue }
+
+// Progress counts what a run did.
+type Progress struct {
+	Events   int           `json:"events"`        // notifications ingest accepted
+	Ingest   ingest.Output `json:"ingest"`        // what ingest did with them
+	Failed   int           `json:"ingest_failed"` // notifications ingest failed (retried)
+	Polls    PollResult    `json:"-"`
+	Messages int           `json:"messages_processed"`
+	Rules    int           `json:"rule_invocations"`
+}
+
+func (p *Progress) addScan(r ScanResult) {
+	p.Events += r.Delivered
+	p.Failed += r.Failed
+	p.Ingest.Add(r.Ingest)
+}
+
+func (p *Progress) addPoll(r PollResult) {
+	p.Polls.add(r)
+	p.Messages += r.Deleted
+}
+
+// ErrNotIdle is returned by RunUntilIdle when work is still pending after
+// MaxIdleRounds rounds without progress.
+var ErrNotIdle = errors.New("pipeline did not become idle")
+
+// RunUntilIdle processes everything pending (bronze objects not yet
+// notified, queued messages, bus events) and returns when bronze has nothing
+// new, the queue is empty (messages that kept failing are in the DLQ) and
+// no ingest is failing.
+func (s *Stack) RunUntilIdle(ctx context.Context) (Progress, error) {
+	var p Progress
+	idle := 0
+	for {
+		sr, err := s.notifier.Scan(ctx)
+		p.addScan(sr)
+		if err != nil {
+			return p, err
+		}
+		pr, err := s.poller.Drain(ctx)
+		p.addPoll(pr)
+		if err != nil {
+			return p, err
+		}
+		p.Rules += s.events.drain(ctx)
+		d, err := s.b.Queue.Depth(ctx)
+		if err != nil {
+			return p, fmt.Errorf("queue depth: %w", err)
+		}
+		busy := d.Visible+d.InFlight+d.Delayed > 0 || sr.Failed > 0
+		if !busy && sr.Delivered == 0 && pr.Received == 0 {
+			return p, nil
+		}
+		if sr.Delivered > 0 || pr.Deleted > 0 {
+			idle = 0
+			continue
+		}
+		// Waiting for failed messages to become visible again or for a
+		// failing ingest to succeed.
+		idle++
+		if idle > s.cfg.MaxIdleRounds {
+			return p, fmt.Errorf("%w after %d rounds: queue %+v, %d failing ingests", ErrNotIdle, idle-1, d, sr.Failed)
+		}
+		if pr.Received == 0 {
+			if err := s.cfg.Sleep(ctx, s.cfg.RetryAfter); err != nil {
+				return p, err
+			}
+		}
+	}
+}
+
+// Run runs the stack until ctx ends: it scans bronze every ScanInterval and
+// long-polls the queue in between. It returns nil when ctx is cancelled.
+func (s *Stack) Run(ctx context.Context, onProgress func(Progress)) error {
+	var p Progress
+	next := s.cfg.Now()
+	for ctx.Err() == nil {
+		if !s.cfg.Now().Before(next) {
+			sr, err := s.notifier.Scan(ctx)
+			p.addScan(sr)
+			if err != nil && ctx.Err() == nil {
+				s.cfg.Log.Warn("stack.scan_failed", "err", err)
+			}
+			next = s.cfg.Now().Add(s.cfg.ScanInterval)
+		}
+		pr, err := s.poller.PollOnce(ctx, s.cfg.PollWait)
+		p.addPoll(pr)
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Log.Warn("stack.poll_failed", "err", err)
+			if err := s.cfg.Sleep(ctx, s.cfg.PollWait); err != nil {
+				break
+			}
+		}
+		p.Rules += s.events.drain(ctx)
+		if onProgress != nil && (pr.Received > 0 || p.Events > 0) {
+			onProgress(p)
+		}
+		if pr.Received == 0 && err == nil {
+			// An empty long poll already waited; a queue that returns at
+			// once (wait unsupported) must not spin.
+			if err := s.cfg.Sleep(ctx, 0); err != nil {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// ruleBus is the bus the transform publishes to: it forwards to the
+// durable backend bus (if any) and keeps the events for the stack to route
+// to its rules after each round.
+type ruleBus struct {
+	next    bus.Bus
+	rules   []Rule
+	pending []bus.Event
+	log     *slog.Logger
+}
+
+func (b *ruleBus) Put(ctx context.Context, evs []bus.Event) error {
+	if b.next != nil {
+		if err := b.next.Put(ctx, evs); err != nil {
+			return err
+		}
+	}
+	if len(b.rules) > 0 {
+		b.pending = append(b.pending, evs...)
+	}
+	return nil
+}
+
+// drain delivers pending events to matching rules; a failing target is
+// logged (EventBridge would retry it; the partition's files are already
+// durable and the rule can be re-run from the bus log).
+func (b *ruleBus) drain(ctx context.Context) int {
+	n := 0
+	evs := b.pending
+	b.pending = nil
+	for _, ev := range evs {
+		for _, r := range b.rules {
+			if r.DetailType != "" && r.DetailType != ev.DetailType {
+				continue
+			}
+			n++
+			if err := r.Target(ctx, ev); err != nil {
+				b.log.Warn("rule.target_failed", "rule", r.Name, "detail_type", ev.DetailType, "err", err)
+			}
+		}
+	}
+	return n
+}

@@ -403,8 +403,10 @@ func TestSendFailureReleasesClaim(t *testing.T) {
 			calls: 3,
 		},
 		{
-			name:  "sender fault is not retried",
-			fail:  func(int, queue.SendEntry) *queue.SendFailure { return &queue.SendFailure{SenderFault: true, Code: "InvalidMessageContents"} },
+			name: "sender fault is not retried",
+			fail: func(int, queue.SendEntry) *queue.SendFailure {
+				return &queue.SendFailure{SenderFault: true, Code: "InvalidMessageContents"}
+			},
 			calls: 1,
 		},
 		{

@@ -216,10 +216,17 @@ func arrayRange(_ Env, call *Call, args []any) (any, error) {
 	if (step > 0 && start > end) || (step < 0 && start < end) {
 		return out, nil
 	}
-	count := (end-start)/step + 1
-	if count > MaxArrayRange || count < 0 {
-		return nil, failure(call, "the range would have %d items; at most %d are allowed", count, MaxArrayRange)
+	// Unsigned arithmetic: the distance between two int64 values always fits in a uint64.
+	var dist, stride uint64
+	if step > 0 {
+		dist, stride = uint64(end)-uint64(start), uint64(step)
+	} else {
+		dist, stride = uint64(start)-uint64(end), -uint64(step)
 	}
+	if q := dist / stride; q >= MaxArrayRange {
+		return nil, failure(call, "the range would have more than %d items", MaxArrayRange)
+	}
+	count := int64(dist/stride) + 1
 	for i := int64(0); i < count; i++ {
 		out = append(out, num(start+i*step))
 	}

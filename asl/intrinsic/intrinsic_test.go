@@ -152,6 +152,7 @@ func TestEvalFailures(t *testing.T) {
 		{"Format literal count mismatch", `States.Format('{} {}', 1)`, ErrIntrinsicFailure},
 		{"Format escaped braces are no placeholder", `States.Format('\{} {}', 1, 2)`, ErrIntrinsicFailure},
 		{"ArrayRange too many", `States.ArrayRange(1, 1001, 1)`, ErrIntrinsicFailure},
+		{"ArrayRange huge span", `States.ArrayRange(-9223372036854775808, 9223372036854775807, 1)`, ErrIntrinsicFailure},
 		{"ArrayRange zero step", `States.ArrayRange(1, 5, 0)`, ErrIntrinsicFailure},
 		{"ArrayRange non number", `States.ArrayRange('1', 5, 1)`, ErrIntrinsicFailure},
 		{"ArrayPartition zero", `States.ArrayPartition($.arr, 0)`, ErrIntrinsicFailure},

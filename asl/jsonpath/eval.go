@@ -361,7 +361,7 @@ func compare(a, b any) (int, bool) {
 func quoteName(n string) string {
 	simple := n != ""
 	for i := 0; i < len(n); i++ {
-		if isNameStop(n[i]) || (i == 0 && n[i] >= '0' && n[i] <= '9') {
+		if isNameStop(n[i]) || n[i] < 0x20 || n[i] == 0x7f || (i == 0 && n[i] >= '0' && n[i] <= '9') {
 			simple = false
 			break
 		}

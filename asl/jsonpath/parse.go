@@ -94,7 +94,7 @@ func (p *parser) segments(inFilter bool, depth int) ([]segment, error) {
 				}
 				s.pos, s.deep = start, deep
 				segs = append(segs, s)
-			case c == 0 || isNameStop(c):
+			case p.i >= len(p.src) || isNameStop(c):
 				return nil, p.errAt(p.i, "expected a field name, '*' or '[' after '.'")
 			default:
 				n := p.i
@@ -176,7 +176,7 @@ func (p *parser) bracket(depth int) (segment, error) {
 		if err != nil {
 			return s, err
 		}
-	case c == 0:
+	case p.i >= len(p.src):
 		return s, p.errAt(open, "unclosed '['")
 	default:
 		return s, p.errAt(p.i, "unexpected character %q in brackets", c)

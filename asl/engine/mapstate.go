@@ -1,0 +1,328 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/serverless-elt/elt/asl/jsonpath"
+)
+
+func (x *execution) intField(v int, p *jsonpath.Path, input any, field string) (int, error) {
+	if p == nil {
+		return v, nil
+	}
+	val, err := (*optionalPath)(p).eval(input)
+	if err != nil {
+		return 0, err
+	}
+	r, ok := toRat(val)
+	if !ok || r.Sign() < 0 || !r.IsInt() {
+		return 0, &Error{Name: ErrRuntime, Cause: fmt.Sprintf("%s must reference a non-negative integer, got %s", field, jsonText(val))}
+	}
+	return int(r.Num().Int64()), nil
+}
+
+// iteration is the outcome of one Map item.
+type iteration struct {
+	input  any
+	output any
+	err    *Error
+	start  time.Time
+	stop   time.Time
+	name   string
+}
+
+// runMap runs a Map state: items from ItemsPath (or the ItemReader of a
+// distributed Map), each through ItemSelector (or the legacy Parameters)
+// and the ItemProcessor, at most MaxConcurrency at a time; the output
+// lists the results in item order.
+func (x *execution) runMap(ctx context.Context, th *thread, st *state, input any, ctxObj map[string]any) (any, error) {
+	var items []any
+	if st.itemReader != nil {
+		var err error
+		if items, err = x.readItems(ctx, st, input, ctxObj); err != nil {
+			return nil, err
+		}
+	} else {
+		v := input
+		if st.itemsPath != nil {
+			var err error
+			if v, err = (*optionalPath)(st.itemsPath).eval(input); err != nil {
+				return nil, err
+			}
+		}
+		arr, ok := v.([]any)
+		if !ok {
+			return nil, &Error{Name: ErrRuntime, Cause: fmt.Sprintf("Map state '%s': ItemsPath must select an array, got %s", st.name, typeOfJSON(v))}
+		}
+		items = arr
+	}
+	conc, err := x.intField(st.maxConcurrency, st.maxConcPath, input, "MaxConcurrencyPath")
+	if err != nil {
+		return nil, err
+	}
+
+	// Item inputs: ItemSelector sees the state input and $$.Map.Item.
+	inputs := make([]any, len(items))
+	for i, it := range items {
+		inputs[i] = it
+		if st.itemSelector != nil {
+			c := cloneContext(ctxObj)
+			c["Map"] = map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(i)), "Value": it}}
+			if inputs[i], err = st.itemSelector.eval(input, c, x.env(input, c)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if st.itemBatcher != nil {
+		if inputs, err = x.batch(st, inputs, input, ctxObj); err != nil {
+			return nil, err
+		}
+	}
+
+	if st.distributed {
+		return x.runDistributed(ctx, th, st, input, inputs, conc)
+	}
+
+	x.event(th, "MapStateStarted", map[string]any{"length": len(inputs)})
+	workers := conc
+	if workers == 0 {
+		workers = x.eng.inlineConc
+	}
+	its, err := x.iterate(ctx, th, st, inputs, workers, false, true)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]any, len(its))
+	for i, it := range its {
+		if it.err != nil {
+			x.event(th, "MapStateFailed", nil)
+			return nil, it.err
+		}
+		results[i] = it.output
+	}
+	x.event(th, "MapStateSucceeded", nil)
+	return results, nil
+}
+
+func cloneContext(c map[string]any) map[string]any {
+	out := make(map[string]any, len(c)+1)
+	for k, v := range c {
+		out[k] = v
+	}
+	return out
+}
+
+func typeOfJSON(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
+
+// iterate runs the item processor over inputs with at most workers at a
+// time. With stopOnFailure the first failure cancels the rest (inline
+// Map); otherwise every item runs and failures are recorded (distributed
+// Map, which applies its tolerated-failure thresholds afterwards).
+func (x *execution) iterate(ctx context.Context, th *thread, st *state, inputs []any, workers int, quiet, stopOnFailure bool) ([]iteration, error) {
+	its := make([]iteration, len(inputs))
+	if workers <= 0 || workers > len(inputs) {
+		workers = len(inputs)
+	}
+	ictx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var fe firstError
+	var lanesMu sync.Mutex
+	var lanes []Lane
+	var histMu sync.Mutex // keeps MapIteration* events of one item adjacent to its start
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				child := &thread{lane: th.lane.Fork(), prev: th.prev, quiet: th.quiet || quiet,
+					mapItem: map[string]any{"Index": json.Number(strconv.Itoa(i)), "Value": inputs[i]}}
+				histMu.Lock()
+				x.event(child, "MapIterationStarted", map[string]any{"name": st.name, "index": i})
+				histMu.Unlock()
+				its[i].input = inputs[i]
+				its[i].start = child.lane.Now()
+				out, err := x.runProgram(ictx, child, st.processor, inputs[i])
+				its[i].stop = child.lane.Now()
+				lanesMu.Lock()
+				lanes = append(lanes, child.lane)
+				lanesMu.Unlock()
+				if err != nil {
+					var ae *Error
+					if !errors.As(err, &ae) {
+						fe.set(err)
+						cancel()
+						continue
+					}
+					its[i].err = ae
+					x.event(child, "MapIterationFailed", map[string]any{"name": st.name, "index": i})
+					if stopOnFailure {
+						fe.set(ae)
+						cancel()
+					}
+					continue
+				}
+				its[i].output = out
+				x.event(child, "MapIterationSucceeded", map[string]any{"name": st.name, "index": i})
+			}
+		}()
+	}
+feed:
+	for i := range inputs {
+		select {
+		case next <- i:
+		case <-ictx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	th.lane.Join(lanes...)
+	if err := fe.get(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var ae *Error
+		if errors.As(err, &ae) {
+			// Report the failure in the iteration slot order the caller scans.
+			for i := range its {
+				if its[i].err != nil {
+					return its, nil
+				}
+			}
+		}
+		return nil, err
+	}
+	return its, nil
+}
+
+// runDistributed runs a distributed Map: each item is a child workflow
+// execution (its events are not in the parent's history), failures are
+// counted against ToleratedFailurePercentage/Count, and a ResultWriter
+// writes the results to the object store.
+func (x *execution) runDistributed(ctx context.Context, th *thread, st *state, input any, inputs []any, conc int) (any, error) {
+	label := st.label
+	if label == "" {
+		label = st.name
+	}
+	runID := x.eng.newUUID()
+	mapRunArn := fmt.Sprintf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", DefaultRegion, LocalAccount, x.smName, label, runID)
+	x.event(th, "MapStateStarted", map[string]any{"length": len(inputs)})
+	x.event(th, "MapRunStarted", map[string]any{"mapRunArn": mapRunArn})
+	workers := conc
+	if workers == 0 {
+		workers = 1000 // AWS: up to 10,000 child executions; bounded here to keep goroutines sane
+	}
+	its, err := x.iterate(ctx, th, st, inputs, workers, true, false)
+	if err != nil {
+		return nil, err
+	}
+	failed := 0
+	for _, it := range its {
+		if it.err != nil {
+			failed++
+		}
+	}
+	pct, err := x.floatField(st.toleratedPct, st.toleratedPctPath, input, "ToleratedFailurePercentagePath")
+	if err != nil {
+		return nil, err
+	}
+	cnt, err := x.intField(st.toleratedCount, st.toleratedCntPath, input, "ToleratedFailureCountPath")
+	if err != nil {
+		return nil, err
+	}
+	hasPct := st.hasToleratedPct || st.toleratedPctPath != nil
+	hasCnt := st.hasToleratedCount || st.toleratedCntPath != nil
+	exceeded := false
+	if failed > 0 {
+		switch {
+		case !hasPct && !hasCnt:
+			exceeded = true // default threshold: zero failures tolerated
+		default:
+			if hasCnt && failed > cnt {
+				exceeded = true
+			}
+			if hasPct && len(its) > 0 && float64(failed)*100/float64(len(its)) > pct {
+				exceeded = true
+			}
+		}
+	}
+	for i := range its {
+		its[i].name = x.eng.newUUID()
+	}
+	var written any
+	if st.resultWriter != nil {
+		if written, err = x.writeResults(ctx, st, input, mapRunArn, runID, its); err != nil {
+			x.event(th, "MapRunFailed", map[string]any{"error": ErrResultWriterFailed, "cause": err.Error()})
+			x.event(th, "MapStateFailed", nil)
+			return nil, &Error{Name: ErrResultWriterFailed, Cause: err.Error()}
+		}
+	}
+	if exceeded {
+		cause := fmt.Sprintf("The specified tolerated failure threshold was exceeded: %d of %d items failed.", failed, len(its))
+		if !hasPct && !hasCnt {
+			for _, it := range its {
+				if it.err != nil {
+					cause = it.err.Cause
+					break
+				}
+			}
+		}
+		x.event(th, "MapRunFailed", map[string]any{"error": ErrExceedToleratedFailure, "cause": cause})
+		x.event(th, "MapStateFailed", nil)
+		return nil, &Error{Name: ErrExceedToleratedFailure, Cause: cause}
+	}
+	x.event(th, "MapRunSucceeded", nil)
+	x.event(th, "MapStateSucceeded", nil)
+	if written != nil {
+		return written, nil
+	}
+	results := make([]any, len(its))
+	for i, it := range its {
+		if it.err != nil {
+			results[i] = map[string]any{"Error": it.err.Name, "Cause": it.err.Cause}
+			continue
+		}
+		results[i] = it.output
+	}
+	return results, nil
+}
+
+func (x *execution) floatField(v float64, p *jsonpath.Path, input any, field string) (float64, error) {
+	if p == nil {
+		return v, nil
+	}
+	val, err := (*optionalPath)(p).eval(input)
+	if err != nil {
+		return 0, err
+	}
+	r, ok := toRat(val)
+	if !ok || r.Sign() < 0 {
+		return 0, &Error{Name: ErrRuntime, Cause: fmt.Sprintf("%s must reference a non-negative number", field)}
+	}
+	f, _ := r.Float64()
+	return math.Min(f, 100), nil
+}

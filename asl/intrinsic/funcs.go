@@ -122,11 +122,12 @@ func format(_ Env, call *Call, args []any) (any, error) {
 		case bool, json.Number:
 			fmt.Fprint(&b, t)
 		default:
-			s, err := marshal(t)
-			if err != nil {
-				return nil, failure(call, "argument %d cannot be rendered: %v", i+2, err)
+			// https://states-language.net/spec.html (Appendix B, States.Format): "The Value
+			// MUST NOT be a JSON array or object."
+			if !jsonpath.IsNumber(t) {
+				return nil, failure(call, "argument %d is %s; only strings, numbers, booleans and null can be formatted", i+2, kind(t))
 			}
-			b.WriteString(s)
+			fmt.Fprint(&b, t)
 		}
 		b.WriteString(parts[i+1])
 	}

@@ -25,7 +25,9 @@
 // Values use the encoding/json UseNumber representation; numbers produced are json.Number.
 //
 // Argument syntax: 'string' (escapes \' \{ \} \\ only; any other backslash is an error, as AWS
-// documents), JSON numbers, true, false, null, paths and nested calls (at most 10 deep).
+// documents), JSON numbers, null, paths and nested calls (at most 10 deep), as the ASL spec
+// (https://states-language.net/spec.html, "Intrinsic Functions") lists; and true/false, which
+// the spec omits but AWS's own States.JsonMerge example needs.
 package intrinsic
 
 import (

@@ -76,7 +76,15 @@ func (p *Path) matches(doc any) []any {
 	for _, s := range p.segs {
 		var next []any
 		for _, n := range nodes {
-			if s.deep {
+			if s.deep && s.kind == segFilter {
+				// Jayway scans for objects that satisfy the predicate; arrays are only walked
+				// through, so an element is not matched twice (as element and as object).
+				walk(n, func(d any) {
+					if m, ok := d.(map[string]any); ok && s.filter.eval(m, doc) {
+						next = append(next, m)
+					}
+				})
+			} else if s.deep {
 				walk(n, func(d any) { next = apply(next, d, s, doc) })
 			} else {
 				next = apply(next, n, s, doc)

@@ -88,6 +88,8 @@ func TestEval(t *testing.T) {
 		{"filter string order", `{"a":[{"s":"a"},{"s":"b"},{"s":"c"}]}`, "$.a[?(@.s > 'a')].s", `["b","c"]`},
 		{"filter type mismatch is false", `{"a":[{"s":"1"},{"s":1}]}`, "$.a[?(@.s < 5)].s", `[1]`},
 		{"filter on object tests the object", storeDoc, "$.store[?(@.bicycle)].bicycle.color", `["red"]`},
+		{"deep scan filter matches objects once", storeDoc, "$..[?(@.price < 9)].title", `["Sayings of the Century","Moby Dick"]`},
+		{"deep scan wildcard excludes root", `{"a":{"b":1},"c":[2]}`, "$..*", `[{"b":1},[2],1,2]`},
 		{"indefinite no match is empty", storeDoc, "$.missing[*]", `[]`},
 		{"context path", `{"Execution":{"Id":"arn:x"}}`, "$$.Execution.Id", `"arn:x"`},
 		{"spaces in brackets", storeDoc, "$.n[ 1 : 3 ]", `[1,2]`},

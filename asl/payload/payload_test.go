@@ -180,3 +180,44 @@ func TestResultIsFresh(t *testing.T) {
 		t.Fatal("mutating the result changed the template")
 	}
 }
+
+// Templates from the fixtures of AWS's own linter, github.com/awslabs/statelint (test/*.json,
+// expectations in spec/statelint_spec.rb).
+func TestCheckStatelintFixtures(t *testing.T) {
+	valid := map[string]string{
+		"states-array-intrinsic-functions.json": `{"array.$": "States.Array('Foo', $.xyz, 'Bar', 2.3)", "partition.$": "States.ArrayPartition($.inputArray, 4)",
+			"contains.$": "States.ArrayContains($.inputArray, $.lookingFor)", "range.$": "States.ArrayRange(1, 9, 2)",
+			"item.$": "States.ArrayGetItem($.inputArray, $.index)", "length.$": "States.ArrayLength($.inputArray)", "unique.$": "States.ArrayUnique($.inputArray)"}`,
+		"states-string-intrinsic-functions.json": `{"array.$": "States.StringSplit($.inputString, $.splitter)"}`,
+		"states-math-intrinsic-functions.json":   `{"random.$": "States.MathRandom($.start, $.end)", "addition.$": "States.MathAdd($.value1, $.step)"}`,
+		"states-format-invocation.json":          `{"abc.$": "States.Format('{} xyz {}', 1, 'def')"}`,
+		"states-json-intrinsic-functions.json": `{"output.$": "States.JsonMerge($.json1, $.json2, false)", "json.$": "States.StringToJson($.escapedJsonString)",
+			"string.$": "States.JsonToString($.unescapedJson)"}`,
+	}
+	for name, tmpl := range valid {
+		if ps := Check(decode(t, tmpl)); len(ps) != 0 {
+			t.Errorf("%s: statelint accepts it, Check reported %v", name, ps)
+		}
+	}
+	invalid := []struct {
+		name, tmpl string
+		pointers   []string
+	}{
+		{"parameter-path-problems.json",
+			`{"f0": 1, "good1.$": "$.g1", "bad1.$": 23, "bad2.$": "23",
+			  "f3": {"bad3.$": [1, 2, 3], "good2.$": "$.b[23]", "f5": ["f6", {"f7": {"bad4.$": {"f9": 1}, "good3.$": "$.x.y.z[2]"}}]}}`,
+			[]string{"/bad1.$", "/bad2.$", "/f3/bad3.$", "/f3/f5/1/f7/bad4.$"}},
+		{"states-array-invocation-leftpad.json", `{"abc.$": " States.Array('Foo', $.xyz, 'Bar', 2.3)"}`, []string{"/abc.$"}},
+		{"invalid-function-invocation.json", `{"abc.$": "States.Xyz($.result)"}`, []string{"/abc.$"}},
+	}
+	for _, tc := range invalid {
+		ps := Check(decode(t, tc.tmpl))
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.Pointer)
+		}
+		if !reflect.DeepEqual(got, tc.pointers) {
+			t.Errorf("%s: problems at %v, want %v (%v)", tc.name, got, tc.pointers, ps)
+		}
+	}
+}

@@ -23,6 +23,8 @@ type conformanceCase struct {
 	Definition json.RawMessage            `json:"definition"`
 	Input      json.RawMessage            `json:"input"`
 	Mocks      map[string]json.RawMessage `json:"mocks"`
+	// PayloadLimit lowers the 256 KiB quota so a case can exceed it cheaply.
+	PayloadLimit int `json:"payloadLimit"`
 	Expect     struct {
 		Status string          `json:"status"`
 		Output json.RawMessage `json:"output"`
@@ -83,7 +85,7 @@ func runCase(t *testing.T, tc conformanceCase) {
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
-	opts := Options{Seed: 1}
+	opts := Options{Seed: 1, PayloadLimit: tc.PayloadLimit}
 	testCase := ""
 	if len(tc.Mocks) > 0 {
 		states := map[string]string{}

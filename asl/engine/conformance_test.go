@@ -25,7 +25,7 @@ type conformanceCase struct {
 	Mocks      map[string]json.RawMessage `json:"mocks"`
 	// PayloadLimit lowers the 256 KiB quota so a case can exceed it cheaply.
 	PayloadLimit int `json:"payloadLimit"`
-	Expect     struct {
+	Expect       struct {
 		Status string          `json:"status"`
 		Output json.RawMessage `json:"output"`
 		Error  string          `json:"error"`

@@ -257,8 +257,9 @@ type notExpr struct{ e expr }
 func (e *notExpr) eval(node, root any) bool { return !e.e.eval(node, root) }
 
 type relPath struct {
-	root bool // "$" rather than "@"
-	segs []segment
+	root     bool // "$" rather than "@"
+	segs     []segment
+	definite bool
 }
 
 // resolve returns the value the operand path selects and whether it exists.
@@ -268,8 +269,7 @@ func (r *relPath) resolve(node, root any) (any, bool) {
 	if r.root {
 		start = root
 	}
-	p := &Path{segs: r.segs}
-	if p.IsDefinite() {
+	if r.definite {
 		cur := start
 		for _, s := range r.segs {
 			next, ok, _ := step(cur, s)
@@ -280,7 +280,7 @@ func (r *relPath) resolve(node, root any) (any, bool) {
 		}
 		return cur, true
 	}
-	return p.matches(start), true
+	return (&Path{segs: r.segs}).matches(start), true
 }
 
 type existsExpr struct{ path *relPath }
@@ -290,7 +290,7 @@ func (e *existsExpr) eval(node, root any) bool {
 	if !ok {
 		return false
 	}
-	if a, isArr := v.([]any); isArr && !(&Path{segs: e.path.segs}).IsDefinite() {
+	if a, isArr := v.([]any); isArr && !e.path.definite {
 		return len(a) > 0
 	}
 	return true
@@ -345,11 +345,8 @@ func (e *cmpExpr) eval(node, root any) bool {
 
 // compare orders two numbers or two strings; other pairs are not comparable.
 func compare(a, b any) (int, bool) {
-	if x, ok := toRat(a); ok {
-		if y, ok := toRat(b); ok {
-			return x.Cmp(y), true
-		}
-		return 0, false
+	if IsNumber(a) {
+		return cmpNumbers(a, b)
 	}
 	if x, ok := a.(string); ok {
 		if y, ok := b.(string); ok {

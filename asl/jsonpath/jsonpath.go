@@ -12,6 +12,8 @@
 //	ref, err := jsonpath.ParseReference("$.result.items[0]") // names and non-negative indexes only
 //	out, err := jsonpath.Set(doc, ref, value) // ResultPath semantics, copy-on-write (doc untouched)
 //	errors.Is(err, jsonpath.ErrCannotSet)     // a non-object/array in the way (engine: States.Runtime)
+//	                                          // Set refuses "$$..." paths: ResultPath must not start with "$$"
+//	jsonpath.Equal(a, b), jsonpath.IsNumber(v), jsonpath.Join("$", "a", 0) == "$.a[0]"
 //
 //	jsonpath.IsPath(s), jsonpath.IsContextPath(s), jsonpath.IsReferencePath(s)
 //

@@ -85,6 +85,8 @@ func TestEval(t *testing.T) {
 		{"filter parens", storeDoc, "$.flags[?((@.v == 1 || @.v == 2) && @.k == false)].v", `[2]`},
 		{"filter against root", storeDoc, "$.store.book[?(@.price > $.store.bicycle.price)].title", `["The Lord of the Rings"]`},
 		{"filter numbers exactly", `{"a":[{"n":1},{"n":1.0},{"n":10e-1},{"n":2}]}`, "$.a[?(@.n == 1)].n", `[1,1.0,10e-1]`},
+		{"filter exact beyond float precision", `{"a":[{"n":9007199254740993},{"n":9007199254740992},{"n":0.1000000000000000001}]}`, "$.a[?(@.n > 9007199254740992)].n", `[9007199254740993]`},
+		{"filter exact small decimals", `{"a":[{"n":0.1000000000000000001},{"n":0.1}]}`, "$.a[?(@.n > 0.1)].n", `[0.1000000000000000001]`},
 		{"filter string order", `{"a":[{"s":"a"},{"s":"b"},{"s":"c"}]}`, "$.a[?(@.s > 'a')].s", `["b","c"]`},
 		{"filter type mismatch is false", `{"a":[{"s":"1"},{"s":1}]}`, "$.a[?(@.s < 5)].s", `[1]`},
 		{"filter on object tests the object", storeDoc, "$.store[?(@.bicycle)].bicycle.color", `["red"]`},

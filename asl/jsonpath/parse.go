@@ -418,6 +418,7 @@ func (p *parser) operand(depth int) (operand, error) {
 			return operand{}, err
 		}
 		rp.segs = segs
+		rp.definite = (&Path{segs: segs}).IsDefinite()
 		return operand{path: rp}, nil
 	case c == '\'' || c == '"':
 		s, err := p.quoted()

@@ -189,6 +189,16 @@ func (r *Reader) Next() (Line, error) {
 	return line, nil
 }
 
+// Err returns the read error that ended the chunk, if any (nil for a clean
+// end of input). Callers check it when a line comes back Unterminated to
+// tell a cut-off line from a normal last line.
+func (r *Reader) Err() error {
+	if r.err == io.EOF {
+		return nil
+	}
+	return r.err
+}
+
 func (r *Reader) setErr(err error) error {
 	if err == io.EOF {
 		r.err = io.EOF

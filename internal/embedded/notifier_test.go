@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 	"github.com/serverless-elt/elt/tasks/ingest"
 )
@@ -44,7 +45,7 @@ func (r *recordedIngest) keys() []string {
 	return ks
 }
 
-func put(t *testing.T, st *fsstore.Store, bucket, key, body string) string {
+func put(t *testing.T, st objstore.Store, bucket, key, body string) string {
 	t.Helper()
 	info, err := st.Put(t.Context(), bucket, key, strings.NewReader(body), nil)
 	if err != nil {

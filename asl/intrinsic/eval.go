@@ -23,9 +23,12 @@ type Env struct {
 	Input   any // the document "$..." paths read (the effective input of the state)
 	Context any // the context object "$$..." paths read
 
-	// Rand draws States.MathRandom numbers when no seed is given; nil uses math/rand/v2.
+	// Rand draws States.MathRandom numbers when no seed is given; nil uses math/rand/v2's
+	// global source. Eval calls it from the caller's goroutine: an Env shared by concurrent
+	// evaluations (Map iterations) needs a source that is safe for concurrent use.
 	Rand Rand
 	// UUID returns a version 4 UUID for States.UUID; nil uses github.com/google/uuid.
+	// The same concurrency note applies.
 	UUID func() (string, error)
 }
 

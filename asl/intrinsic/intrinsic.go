@@ -11,8 +11,8 @@
 //	spec, ok := intrinsic.Lookup("States.Hash")  // spec.MinArgs, spec.MaxArgs (-1 = variadic), spec.Impl
 //	intrinsic.Names()                           // the 18 names, sorted
 //	intrinsic.LooksLikeCall(s)                  // "States.<name>(" prefix: parse as a call, not a path
-//
 //	call.Lint()                                 // problems AWS only reports at run time (Format placeholders)
+//	call.Paths()                                // every path argument, nested calls included
 //
 // Parse checks the syntax, the function name and the argument count. A literal States.Format
 // template whose "{}" count differs from its values is accepted by Parse (AWS's own nine-call

@@ -163,4 +163,3 @@ func TestWaitWakesOnPut(t *testing.T) {
 		t.Fatalf("Wait with nothing pending and a cancelled ctx: %v", err)
 	}
 }
-

@@ -7,7 +7,7 @@
 //	p, err := jsonpath.Parse("$.store.book[?(@.price < 10)].title") // *SyntaxError carries Offset
 //	v, err := p.Eval(doc)           // definite path: the value; indefinite path: []any of matches
 //	errors.Is(err, jsonpath.ErrNoMatch) // a definite path that selects nothing (engine: States.Runtime)
-//	p.IsDefinite(), p.IsContext(), p.IsReference(), p.String()
+//	p.IsDefinite(), p.IsContext(), p.IsReference(), p.String(), p.Parts()
 //
 //	ref, err := jsonpath.ParseReference("$.result.items[0]") // names and non-negative indexes only
 //	out, err := jsonpath.Set(doc, ref, value) // ResultPath semantics, copy-on-write (doc untouched)
@@ -131,6 +131,24 @@ func (p *Path) IsReference() bool {
 		}
 	}
 	return true
+}
+
+// Parts returns the steps of a reference path as field names (string) and indexes (int), e.g.
+// ["Execution", "Input"] for "$$.Execution.Input"; ok is false for other paths. It is the
+// inverse of Join and lets the validator look at context-object references.
+func (p *Path) Parts() (parts []any, ok bool) {
+	if !p.IsReference() {
+		return nil, false
+	}
+	parts = make([]any, len(p.segs))
+	for i, s := range p.segs {
+		if s.kind == segName {
+			parts[i] = s.name
+		} else {
+			parts[i] = s.index
+		}
+	}
+	return parts, true
 }
 
 // IsPath reports whether s parses as a path (starting with "$" or "$$").

@@ -271,3 +271,13 @@ func TestJoinRoundTrip(t *testing.T) {
 		t.Fatalf("Join path %s set %s", s, got)
 	}
 }
+
+func TestParts(t *testing.T) {
+	got, ok := MustParse("$$.Map.Item['Value'][0]").Parts()
+	if !ok || encode(t, got) != `["Map","Item","Value",0]` {
+		t.Fatalf("Parts = %v, %v", got, ok)
+	}
+	if _, ok := MustParse("$.a[*]").Parts(); ok {
+		t.Fatal("Parts of an indefinite path succeeded")
+	}
+}

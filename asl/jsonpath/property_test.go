@@ -62,6 +62,9 @@ func TestSetThenEval(t *testing.T) {
 		if got := ref.String(); got != expr {
 			t.Fatalf("String() = %q, want %q", got, expr)
 		}
+		if got, ok := ref.Parts(); !ok || Join("$", got...) != expr {
+			t.Fatalf("Parts() of %q = %v, %v; Join does not give the path back", expr, got, ok)
+		}
 		doc := genValue(3).Draw(t, "doc")
 		if rapid.Bool().Draw(t, "objectRoot") {
 			doc = map[string]any{"seed": doc}

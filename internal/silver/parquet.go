@@ -1,0 +1,198 @@
+package silver
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/serverless-elt/elt/internal/records"
+)
+
+// The Parquet library sits behind this file only (rowWriter), so replacing
+// it (see docs/decisions.md) is a local change.
+
+// Column names of the lineage columns, after the record's own columns.
+const (
+	ColSourceObject = "source_object" // s3://bucket/key
+	ColSourceETag   = "source_etag"
+	ColSourceOffset = "source_offset" // byte offset of the line/element in the (decompressed) object
+	ColSourceIndex  = "source_index"  // JSON array element index; null for JSON Lines
+	ColIngestedAt   = "ingested_at"   // when ingest claimed the object
+)
+
+// Columns lists a silver file's columns for a type, in file order:
+// event_id, the type's fields, event_time, then the lineage columns. The
+// partition column dt is not in the file: it is in the path
+// (dt=YYYY-MM-DD), as Hive-style partitioning expects (Glue/Athena reject
+// a partition key that is also a data column; DuckDB's hive_partitioning
+// adds it from the path).
+func Columns(t *records.Type) []string {
+	cols := []string{"event_id"}
+	for _, f := range t.Fields {
+		cols = append(cols, f.Name)
+	}
+	return append(cols, "event_time", ColSourceObject, ColSourceETag, ColSourceOffset, ColSourceIndex, ColIngestedAt)
+}
+
+// schemaFor builds the Parquet schema of a record type from a struct type
+// made at run time, because struct schemas keep field order (a
+// parquet.Group sorts its fields by name).
+func schemaFor(t *records.Type) *parquet.Schema {
+	var fields []reflect.StructField
+	add := func(name string, typ reflect.Type, tag string) {
+		fields = append(fields, reflect.StructField{
+			Name: fmt.Sprintf("F%d", len(fields)),
+			Type: typ,
+			Tag:  reflect.StructTag(fmt.Sprintf(`parquet:"%s%s"`, name, tag)),
+		})
+	}
+	str, f64, i64 := reflect.TypeOf(""), reflect.TypeOf(float64(0)), reflect.TypeOf(int64(0))
+	const ts = ",timestamp(microsecond:utc)"
+	add("event_id", str, ",optional")
+	for _, f := range t.Fields {
+		opt := ""
+		if !f.Required {
+			opt = ",optional"
+		}
+		switch f.Kind {
+		case records.String:
+			add(f.Name, str, opt)
+		case records.Float:
+			add(f.Name, f64, opt)
+		case records.Int:
+			add(f.Name, i64, opt)
+		case records.Time:
+			add(f.Name, i64, opt+ts)
+		}
+	}
+	add("event_time", i64, ts)
+	add(ColSourceObject, str, ",dict")
+	add(ColSourceETag, str, ",dict")
+	add(ColSourceOffset, i64, "")
+	add(ColSourceIndex, i64, ",optional")
+	add(ColIngestedAt, i64, ts)
+	st := reflect.StructOf(fields)
+	return parquet.NewSchema(t.Name, parquet.SchemaOf(reflect.New(st).Elem().Interface()))
+}
+
+// rowWriter writes records of one type to one Parquet file, batching rows.
+type rowWriter struct {
+	typ     *records.Type
+	w       *parquet.Writer
+	rows    []parquet.Row
+	n       int
+	written int64
+	// per-file lineage constants
+	object, etag []byte
+	ingested     int64
+}
+
+// rowGroupRows bounds a row group, so a writer's memory is bounded however
+// many rows the file gets.
+const rowGroupRows = 128 << 10
+
+const batchRows = 256
+
+func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src Source) *rowWriter {
+	w := parquet.NewWriter(out, schema,
+		parquet.Compression(&parquet.Snappy),
+		parquet.MaxRowsPerRowGroup(rowGroupRows),
+		parquet.CreatedBy("elt", "silver", ""),
+	)
+	rows := make([]parquet.Row, batchRows)
+	ncol := len(typ.Fields) + 7
+	for i := range rows {
+		rows[i] = make(parquet.Row, 0, ncol)
+	}
+	return &rowWriter{
+		typ: typ, w: w, rows: rows,
+		object:   []byte(src.Object()),
+		etag:     []byte(src.ETag),
+		ingested: src.IngestedAt.UnixMicro(),
+	}
+}
+
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// write appends one record. Strings are referenced, not copied, until the
+// batch is flushed; records' strings are immutable so that is safe.
+func (rw *rowWriter) write(rec *records.Record, pos Position) error {
+	row := rw.rows[rw.n][:0]
+	col := 0
+	if rec.EventID == "" {
+		row = append(row, parquet.NullValue().Level(0, 0, col))
+	} else {
+		row = append(row, parquet.ByteArrayValue(bytesOf(rec.EventID)).Level(0, 1, col))
+	}
+	col++
+	for i := range rw.typ.Fields {
+		f := &rw.typ.Fields[i]
+		v := &rec.Values[i]
+		def := 0
+		if !f.Required {
+			def = 1
+		}
+		if v.Null {
+			row = append(row, parquet.NullValue().Level(0, 0, col))
+			col++
+			continue
+		}
+		var pv parquet.Value
+		switch f.Kind {
+		case records.String:
+			pv = parquet.ByteArrayValue(bytesOf(v.Str))
+		case records.Float:
+			pv = parquet.DoubleValue(v.Num)
+		case records.Int:
+			pv = parquet.Int64Value(v.Int)
+		case records.Time:
+			pv = parquet.Int64Value(v.Time.UnixMicro())
+		}
+		row = append(row, pv.Level(0, def, col))
+		col++
+	}
+	row = append(row,
+		parquet.Int64Value(rec.EventTime.UnixMicro()).Level(0, 0, col),
+		parquet.ByteArrayValue(rw.object).Level(0, 0, col+1),
+		parquet.ByteArrayValue(rw.etag).Level(0, 0, col+2),
+		parquet.Int64Value(pos.Offset).Level(0, 0, col+3),
+	)
+	if pos.Index >= 0 {
+		row = append(row, parquet.Int64Value(int64(pos.Index)).Level(0, 1, col+4))
+	} else {
+		row = append(row, parquet.NullValue().Level(0, 0, col+4))
+	}
+	row = append(row, parquet.Int64Value(rw.ingested).Level(0, 0, col+5))
+	rw.rows[rw.n] = row
+	rw.n++
+	if rw.n == len(rw.rows) {
+		return rw.flush()
+	}
+	return nil
+}
+
+func (rw *rowWriter) flush() error {
+	if rw.n == 0 {
+		return nil
+	}
+	n, err := rw.w.WriteRows(rw.rows[:rw.n])
+	rw.written += int64(n)
+	rw.n = 0
+	if err != nil {
+		return fmt.Errorf("write parquet rows: %w", err)
+	}
+	return nil
+}
+
+func (rw *rowWriter) close() error {
+	if err := rw.flush(); err != nil {
+		return err
+	}
+	if err := rw.w.Close(); err != nil {
+		return fmt.Errorf("close parquet writer: %w", err)
+	}
+	return nil
+}

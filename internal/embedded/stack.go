@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/serverless-elt/elt/internal/bus"
+	"github.com/serverless-elt/elt/internal/bus/localbus"
 	"github.com/serverless-elt/elt/internal/ledger"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/queue"
@@ -45,6 +46,14 @@ type Config struct {
 
 	// ChunkBytes bounds one JSONL work item (default 64 MiB).
 	ChunkBytes int64
+	// IngestLease is how long an ingest claim holds an object (default 1m:
+	// locally an ingest takes milliseconds, and a claim left by a killed
+	// process should not block its object for Lambda's 15 minutes).
+	IngestLease time.Duration
+	// Owner names this stack in the ledger (default "embedded"). Only one
+	// process opens a data dir at a time (bbolt locks), so a restarted stack
+	// may renew its predecessor's claims at once under the same name.
+	Owner string
 	// VisibilityTimeout hides a received message (default 30s; on AWS it is
 	// six times the transform timeout).
 	VisibilityTimeout time.Duration
@@ -81,8 +90,12 @@ func (c Config) WithDefaults() Config {
 	def(&c.SilverBucket, "silver")
 	def(&c.SilverPrefix, "silver/")
 	def(&c.QuarantinePrefix, "quarantine/")
+	def(&c.Owner, "embedded")
 	if c.ChunkBytes <= 0 {
 		c.ChunkBytes = ingest.DefaultChunkBytes
+	}
+	if c.IngestLease <= 0 {
+		c.IngestLease = time.Minute
 	}
 	if c.VisibilityTimeout <= 0 {
 		c.VisibilityTimeout = 30 * time.Second
@@ -168,8 +181,12 @@ func New(cfg Config, b Backends, h Handlers, rules ...Rule) (*Stack, error) {
 	if b.Store == nil || b.Queue == nil || b.Ledger == nil {
 		return nil, errors.New("embedded: store, queue and ledger are required")
 	}
-	s := &Stack{cfg: cfg, b: b, events: &ruleBus{next: b.Bus, rules: rules, log: cfg.Log}}
-	ih, err := ingest.New(ingest.Config{ChunkBytes: cfg.ChunkBytes, Owner: "embedded-ingest"}, ingest.Deps{
+	events, err := newRuleBus(b.Bus, rules, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{cfg: cfg, b: b, events: events}
+	ih, err := ingest.New(ingest.Config{ChunkBytes: cfg.ChunkBytes, Lease: cfg.IngestLease, Owner: cfg.Owner}, ingest.Deps{
 		Store: b.Store, Queue: b.Queue, Ledger: b.Ledger, Plan: h.Plan,
 		Now: cfg.Now, Sleep: cfg.Sleep, Log: cfg.Log,
 	})
@@ -318,44 +335,88 @@ func (s *Stack) Run(ctx context.Context, onProgress func(Progress)) error {
 	return nil
 }
 
-// ruleBus is the bus the transform publishes to: it forwards to the
-// durable backend bus (if any) and keeps the events for the stack to route
-// to its rules after each round.
+// ruleBus is the bus the transform publishes to. Events go to the backend
+// bus; rules then get them. On the local bus each rule is a durable named
+// subscription (at-least-once: its cursor moves past an event only after the
+// target succeeded, across restarts); on any other bus (or none) the events
+// of this process are kept in memory until routed.
 type ruleBus struct {
 	next    bus.Bus
 	rules   []Rule
+	subs    []*localbus.Subscription
 	pending []bus.Event
 	log     *slog.Logger
 }
 
-func (b *ruleBus) Put(ctx context.Context, evs []bus.Event) error {
-	if b.next != nil {
-		if err := b.next.Put(ctx, evs); err != nil {
-			return err
+func newRuleBus(next bus.Bus, rules []Rule, log *slog.Logger) (*ruleBus, error) {
+	b := &ruleBus{next: next, rules: rules, log: log}
+	if lb, ok := next.(*localbus.Bus); ok {
+		for _, r := range rules {
+			sub, err := lb.Subscribe("rule-" + r.Name)
+			if err != nil {
+				return nil, fmt.Errorf("subscribe rule %s: %w", r.Name, err)
+			}
+			b.subs = append(b.subs, sub)
 		}
 	}
-	if len(b.rules) > 0 {
+	return b, nil
+}
+
+func (b *ruleBus) Put(ctx context.Context, evs []bus.Event) error {
+	if b.next != nil {
+		// PutEvents takes at most 10 entries.
+		for i := 0; i < len(evs); i += 10 {
+			if err := b.next.Put(ctx, evs[i:min(i+10, len(evs))]); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.rules) > 0 && b.subs == nil {
 		b.pending = append(b.pending, evs...)
 	}
 	return nil
 }
 
-// drain delivers pending events to matching rules; a failing target is
-// logged (EventBridge would retry it; the partition's files are already
-// durable and the rule can be re-run from the bus log).
+func (r Rule) matches(ev bus.Event) bool {
+	return r.DetailType == "" || r.DetailType == ev.DetailType
+}
+
+// drain delivers waiting events to matching rules and returns how many
+// target invocations succeeded. A failing target is logged; on the local
+// bus its event is delivered again on the next drain.
 func (b *ruleBus) drain(ctx context.Context) int {
 	n := 0
+	if b.subs != nil {
+		for i, sub := range b.subs {
+			r := b.rules[i]
+			_, err := sub.Drain(ctx, func(ctx context.Context, e localbus.Entry) error {
+				if !r.matches(e.Event) {
+					return nil
+				}
+				if err := r.Target(ctx, e.Event); err != nil {
+					return err
+				}
+				n++
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				b.log.Warn("rule.target_failed", "rule", r.Name, "err", err)
+			}
+		}
+		return n
+	}
 	evs := b.pending
 	b.pending = nil
 	for _, ev := range evs {
 		for _, r := range b.rules {
-			if r.DetailType != "" && r.DetailType != ev.DetailType {
+			if !r.matches(ev) {
+				continue
+			}
+			if err := r.Target(ctx, ev); err != nil {
+				b.log.Warn("rule.target_failed", "rule", r.Name, "detail_type", ev.DetailType, "err", err)
 				continue
 			}
 			n++
-			if err := r.Target(ctx, ev); err != nil {
-				b.log.Warn("rule.target_failed", "rule", r.Name, "detail_type", ev.DetailType, "err", err)
-			}
 		}
 	}
 	return n

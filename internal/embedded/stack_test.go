@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/serverless-elt/elt/internal/bus"
+	"github.com/serverless-elt/elt/internal/bus/localbus"
 	"github.com/serverless-elt/elt/internal/chunk"
 	"github.com/serverless-elt/elt/internal/ledger/boltledger"
 	"github.com/serverless-elt/elt/internal/objstore"
@@ -101,15 +102,19 @@ func openTestStack(t *testing.T, dir string, clock *virtualClock, lc *lineCounte
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, err := localbus.Open(filepath.Join(dir, "bus", "events.jsonl"), localbus.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	lc.store = st
 	ts := &testStack{lc: lc, clock: clock}
-	s, err := New(cfg, Backends{Store: st, Queue: q, Ledger: l, Closers: []io.Closer{q, l}}, Handlers{
+	s, err := New(cfg, Backends{Store: st, Queue: q, Ledger: l, Bus: b, Closers: []io.Closer{q, l, b}}, Handlers{
 		Plan: chunk.Plan,
 		Transform: func(b bus.Bus) (TransformFunc, error) {
 			return func(ctx context.Context, msgs []queue.Message) (BatchResult, error) {
 				res, err := lc.transform(ctx, msgs)
 				if err == nil && res.Files > 0 {
-					err = b.Put(ctx, []bus.Event{{Source: bus.Source, DetailType: bus.DetailTypePartitionReady, Time: clock.Now()}})
+					err = b.Put(ctx, []bus.Event{{Source: bus.Source, DetailType: bus.DetailTypePartitionReady, Detail: []byte(`{"rows":1}`), Time: clock.Now()}})
 				}
 				return res, err
 			}, nil
@@ -204,6 +209,10 @@ func TestRunUntilIdleReadsEveryLineOnce(t *testing.T) {
 	p, err = s.RunUntilIdle(ctx)
 	if err != nil || p.Ingest.Claimed != 1 || p.Messages != 1 || len(lc.lines) != 2 {
 		t.Fatalf("after restart %+v %v %v", p, err, lc.lines)
+	}
+	// The rule's durable cursor survived the restart: only the new event.
+	if p.Rules != 1 || len(s.rules) != 1 {
+		t.Fatalf("rules after restart: %d (%d events)", p.Rules, len(s.rules))
 	}
 }
 

@@ -371,6 +371,18 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 	return run, nil
 }
 
+// WaitExecution waits for an execution of this engine to end and returns
+// its record; an execution that is not running here is read from the store.
+func (e *Engine) WaitExecution(ctx context.Context, arn string) (Execution, error) {
+	e.mu.Lock()
+	run, ok := e.running[arn]
+	e.mu.Unlock()
+	if ok {
+		return run.Wait(ctx)
+	}
+	return e.store.GetExecution(ctx, arn)
+}
+
 // StopExecution aborts a running execution of this engine.
 func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (time.Time, error) {
 	e.mu.Lock()

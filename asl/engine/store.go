@@ -184,6 +184,9 @@ func (w *memWriter) Update(x Execution) error {
 func (w *memWriter) Close() error { return nil }
 
 func (s *MemStore) GetExecution(_ context.Context, arn string) (Execution, error) {
+	if _, _, err := ParseExecutionArn(arn); err != nil {
+		return Execution{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.execs[arn]
@@ -194,6 +197,9 @@ func (s *MemStore) GetExecution(_ context.Context, arn string) (Execution, error
 }
 
 func (s *MemStore) History(_ context.Context, arn string) ([]Event, error) {
+	if _, _, err := ParseExecutionArn(arn); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.execs[arn]

@@ -37,6 +37,10 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {summary: "print the version", run: runVersion},
+		"run":     {summary: "process everything pending on the embedded stack, then exit", run: runRun},
+		"up":      {summary: "run the embedded stack until interrupted", run: runUp},
+		"queue":   {summary: "work queue status and dead-letter redrive", run: runQueue},
+		"bronze":  {summary: "upload files into the bronze bucket", run: runBronze},
 	}
 }
 

@@ -17,6 +17,7 @@ type BatchResult struct {
 	// written, over the messages that succeeded.
 	Records     int
 	SilverRows  int
+	Duplicates  int // dropped as repeats of an event_id within a chunk
 	Quarantined int
 	Files       int
 }
@@ -58,6 +59,7 @@ func (p *PollResult) add(o PollResult) {
 	p.Failed += o.Failed
 	p.Batch.Records += o.Batch.Records
 	p.Batch.SilverRows += o.Batch.SilverRows
+	p.Batch.Duplicates += o.Batch.Duplicates
 	p.Batch.Quarantined += o.Batch.Quarantined
 	p.Batch.Files += o.Batch.Files
 }

@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/serverless-elt/elt/internal/embedded"
+)
+
+// stackFlags are the flags every command that opens the embedded stack takes.
+type stackFlags struct {
+	dataDir string
+	verbose bool
+}
+
+func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
+	def := env.Getenv("ELT_DATA_DIR")
+	if def == "" {
+		def = ".elt-data"
+	}
+	fs.StringVar(&f.dataDir, "data-dir", def, "data directory of the embedded stack (env ELT_DATA_DIR)")
+	fs.BoolVar(&f.verbose, "v", false, "log every pipeline step to stderr")
+}
+
+func (f *stackFlags) config(env Env) embedded.Config {
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelInfo
+	}
+	return embedded.Config{
+		DataDir: f.dataDir,
+		Log:     slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+}
+
+// newFlagSet makes a flag set whose errors and help go to stderr.
+func newFlagSet(name, usage string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; done is true when the command should return code
+// at once (help or a usage error). Flags may follow positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) (rest []string, code int, done bool) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, ExitOK, true
+			}
+			return nil, ExitUsage, true
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, 0, false
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), 0, false
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// Summary is what `elt run --until-idle` prints: this run's work and what is
+// on disk afterwards.
+type Summary struct {
+	// This run.
+	Objects      int `json:"objects"`         // bronze objects ingested (claimed)
+	Skipped      int `json:"objects_skipped"` // duplicates and superseded versions
+	Messages     int `json:"messages"`        // work items queued by ingest
+	Processed    int `json:"messages_processed"`
+	Records      int `json:"records"`    // records read by transform
+	Duplicates   int `json:"duplicates"` // repeated event_ids dropped within a chunk
+	FilesWritten int `json:"files_written"`
+	// On disk now (counted from the files).
+	BronzeObjects int              `json:"bronze_objects"`
+	SilverRows    int64            `json:"silver_rows"`
+	SilverFiles   int              `json:"silver_files"`
+	Quarantined   int64            `json:"quarantined"`
+	SilverByType  map[string]int64 `json:"silver_rows_by_type"`
+	QuarByType    map[string]int64 `json:"quarantined_by_type"`
+	QueueDepth    int              `json:"queue_depth"`
+	DLQDepth      int              `json:"dlq_depth"`
+	DataDir       string           `json:"data_dir"`
+}
+
+func summarize(p embedded.Progress, inv embedded.Inventory, dataDir string) Summary {
+	return Summary{
+		Objects:       p.Ingest.Claimed,
+		Skipped:       p.Ingest.Skipped + p.Ingest.Superseded,
+		Messages:      p.Ingest.Messages,
+		Processed:     p.Messages,
+		Records:       p.Polls.Batch.Records,
+		Duplicates:    p.Polls.Batch.Duplicates,
+		FilesWritten:  p.Polls.Batch.Files,
+		BronzeObjects: inv.BronzeObjects,
+		SilverRows:    inv.SilverRows,
+		SilverFiles:   inv.SilverFiles,
+		Quarantined:   inv.Quarantined,
+		SilverByType:  inv.SilverByType,
+		QuarByType:    inv.QuarantineByType,
+		QueueDepth:    inv.Queue.Visible + inv.Queue.InFlight + inv.Queue.Delayed,
+		DLQDepth:      inv.DLQ.Visible + inv.DLQ.InFlight + inv.DLQ.Delayed,
+		DataDir:       dataDir,
+	}
+}
+
+func (s Summary) writeText(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "this run\n")
+	fmt.Fprintf(tw, "  objects ingested\t%d\n", s.Objects)
+	fmt.Fprintf(tw, "  objects skipped\t%d\n", s.Skipped)
+	fmt.Fprintf(tw, "  messages queued\t%d\n", s.Messages)
+	fmt.Fprintf(tw, "  messages processed\t%d\n", s.Processed)
+	fmt.Fprintf(tw, "  records read\t%d\n", s.Records)
+	if s.Duplicates > 0 {
+		fmt.Fprintf(tw, "  duplicate event_ids dropped\t%d\n", s.Duplicates)
+	}
+	fmt.Fprintf(tw, "  files written\t%d\n", s.FilesWritten)
+	fmt.Fprintf(tw, "in %s now\n", s.DataDir)
+	fmt.Fprintf(tw, "  bronze objects\t%d\n", s.BronzeObjects)
+	fmt.Fprintf(tw, "  silver rows\t%d (%d files)\n", s.SilverRows, s.SilverFiles)
+	for _, t := range sortedKeys(s.SilverByType) {
+		fmt.Fprintf(tw, "    %s\t%d\n", t, s.SilverByType[t])
+	}
+	fmt.Fprintf(tw, "  quarantined\t%d\n", s.Quarantined)
+	for _, t := range sortedKeys(s.QuarByType) {
+		fmt.Fprintf(tw, "    %s\t%d\n", t, s.QuarByType[t])
+	}
+	fmt.Fprintf(tw, "  queue depth\t%d\n", s.QueueDepth)
+	fmt.Fprintf(tw, "  dlq depth\t%d\n", s.DLQDepth)
+	tw.Flush()
+}
+
+func sortedKeys(m map[string]int64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+const runUsage = `elt run --until-idle [--data-dir D] [--output text|json] [-v]
+
+Processes everything pending on the embedded stack (new bronze objects, queued
+messages, bus events), then prints a summary and exits. Messages that keep
+failing end in the dead-letter queue (see 'elt queue').`
+
+func runRun(ctx context.Context, env Env, args []string) int {
+	fs := newFlagSet("run", runUsage, env)
+	var sf stackFlags
+	sf.register(fs, env)
+	untilIdle := fs.Bool("until-idle", false, "process everything pending, then exit (required)")
+	output := fs.String("output", "text", "summary format: text or json")
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(rest) > 0 || !*untilIdle || (*output != "text" && *output != "json") {
+		fs.Usage()
+		return ExitUsage
+	}
+	st, err := embedded.Open(ctx, sf.config(env))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt run: %v\n", err)
+		return ExitFailure
+	}
+	defer st.Close()
+	p, runErr := st.RunUntilIdle(ctx)
+	inv, err := st.Inventory(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt run: %v\n", err)
+		return ExitFailure
+	}
+	s := summarize(p, inv, sf.dataDir)
+	if *output == "json" {
+		if err := writeJSON(env.Stdout, s); err != nil {
+			return ExitFailure
+		}
+	} else {
+		s.writeText(env.Stdout)
+	}
+	if runErr != nil {
+		fmt.Fprintf(env.Stderr, "elt run: %v\n", runErr)
+		return ExitFailure
+	}
+	if p.Failed > 0 {
+		fmt.Fprintf(env.Stderr, "elt run: %d bronze notifications failed to ingest\n", p.Failed)
+		return ExitFailure
+	}
+	if s.DLQDepth > 0 {
+		fmt.Fprintf(env.Stderr, "elt run: %d messages in the dead-letter queue (inspect with 'elt queue status', retry with 'elt queue redrive')\n", s.DLQDepth)
+	}
+	return ExitOK
+}

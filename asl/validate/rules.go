@@ -16,6 +16,7 @@ package validate
 //	out-of-range                a number outside its documented range
 //	state-type-invalid          Type is not one of the eight state types
 //	state-name-too-long         state names are at most 80 characters (amazon-states-language-states.html)
+//	state-name-invalid          an empty state name
 //	states-empty                a States object with no state
 //	start-at-target-missing     StartAt names no state of its States object
 //	next-target-missing         Next, Default, a Choice rule's Next or a Catcher's Next names no state
@@ -200,7 +201,7 @@ func (c *checker) machine(m *node, base string, allowed map[string]bool, what st
 		if n := utf8.RuneCountInString(name); n > 80 {
 			c.add(st, sp, "state-name-too-long", "state name has %d characters; at most 80 are allowed", n)
 		} else if n == 0 {
-			c.add(st, sp, "state-name-too-long", "state name must not be empty")
+			c.add(st, sp, "state-name-invalid", "state name must not be empty")
 		}
 		if !local[name] {
 			if first, dup := c.names[name]; dup {
@@ -219,11 +220,15 @@ func (c *checker) machine(m *node, base string, allowed map[string]bool, what st
 	for _, name := range order {
 		for _, e := range out[name] {
 			if !local[e.target] {
-				msg := "no state named %q in this States object"
-				if elsewhere, ok := c.names[e.target]; ok {
-					msg += "; the state at " + elsewhere + " is outside it, and a transition may not leave its branch"
-				}
-				c.add(e.field, e.pointer, "next-target-missing", msg, e.target)
+				// Deferred until every States object is known, so the message
+				// can say when the target lives in another branch.
+				c.deferred = append(c.deferred, func() {
+					msg := "no state named %q in this States object"
+					if elsewhere, ok := c.names[e.target]; ok {
+						msg += "; the state at " + elsewhere + " is outside it, and a transition may not leave its branch"
+					}
+					c.add(e.field, e.pointer, "next-target-missing", msg, e.target)
+				})
 			}
 		}
 	}

@@ -56,6 +56,9 @@ func Definition(data []byte) []Problem {
 	}
 	c := &checker{names: map[string]string{}, statesObjects: map[*node]bool{}}
 	c.topLevel(root)
+	for _, f := range c.deferred {
+		f()
+	}
 	c.duplicateKeys(root, "")
 
 	found := c.problems
@@ -112,6 +115,8 @@ type checker struct {
 	// statesObjects are the "States" objects, whose duplicate keys are
 	// reported as duplicate-state-name rather than duplicate-key.
 	statesObjects map[*node]bool
+	// deferred checks run once the whole document has been walked.
+	deferred []func()
 }
 
 func (c *checker) add(n *node, pointer, rule, format string, args ...any) {

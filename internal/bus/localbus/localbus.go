@@ -5,7 +5,7 @@
 //
 // Delivery is at-least-once: a subscription's cursor moves past an event
 // only after its handler returned nil, so a crash in between delivers the
-// event again. One process writes the log; any number may read it.
+// event again. Any number of processes may read the log while one appends.
 package localbus
 
 import (
@@ -48,6 +48,9 @@ type Options struct {
 	Now func() time.Time
 	// NewID makes event ids (default random UUIDs).
 	NewID func() string
+	// PollInterval is how often Wait looks at the file for events appended
+	// by another process (default 1s); appends by this process wake it at once.
+	PollInterval time.Duration
 }
 
 // Bus is the local event bus.
@@ -55,17 +58,17 @@ type Bus struct {
 	path  string
 	now   func() time.Time
 	newID func() string
+	poll  time.Duration
 
 	mu   sync.Mutex
-	f    *os.File
-	size int64 // bytes of whole lines in the log
+	f    *os.File // opened O_APPEND
 	wake chan struct{}
 }
 
 var _ bus.Bus = (*Bus)(nil)
 
-// Open opens (creating if needed) the log at path. A line torn by a crash
-// during an append is cut off.
+// Open opens (creating if needed) the log at path. Opening never changes
+// the file, so a reader process can open the log a writer is appending to.
 func Open(path string, opts Options) (*Bus, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -73,27 +76,17 @@ func Open(path string, opts Options) (*Bus, error) {
 	if opts.NewID == nil {
 		opts.NewID = uuid.NewString
 	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open bus %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open bus %s: %w", path, err)
 	}
-	size, err := wholeLines(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open bus %s: %w", path, err)
-	}
-	if err := f.Truncate(size); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cut torn tail of %s: %w", path, err)
-	}
-	if _, err := f.Seek(size, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &Bus{path: path, now: opts.Now, newID: opts.NewID, f: f, size: size, wake: make(chan struct{})}, nil
+	return &Bus{path: path, now: opts.Now, newID: opts.NewID, poll: opts.PollInterval, f: f, wake: make(chan struct{})}, nil
 }
 
 // wholeLines returns the length of f up to and including its last newline.
@@ -175,32 +168,51 @@ func (b *Bus) Put(ctx context.Context, events []bus.Event) error {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	// A line torn by a crash during an earlier append is cut off first, so
+	// this append starts on a line of its own.
+	size, err := wholeLines(b.f)
+	if err != nil {
+		return fault.New(fault.Unknown, op, err)
+	}
+	if fi, err := b.f.Stat(); err == nil && fi.Size() != size {
+		if err := b.f.Truncate(size); err != nil {
+			return fault.New(fault.Unknown, op, fmt.Errorf("cut torn tail: %w", err))
+		}
+	}
 	if _, err := b.f.Write(buf.Bytes()); err != nil {
-		// Cut whatever part was written so the log stays whole lines.
-		b.f.Truncate(b.size)
-		b.f.Seek(b.size, io.SeekStart)
+		b.f.Truncate(size) // keep the log whole lines
 		return fault.New(fault.Transient, op, err)
 	}
 	if err := b.f.Sync(); err != nil {
 		return fault.New(fault.Transient, op, err)
 	}
-	b.size += int64(buf.Len())
 	close(b.wake)
 	b.wake = make(chan struct{})
 	return nil
 }
 
-// state returns the log's whole-line size and the channel closed at the next append.
-func (b *Bus) state() (int64, <-chan struct{}) {
+// state returns the log's whole-line size and the channel closed at the
+// next append by this process.
+func (b *Bus) state() (int64, <-chan struct{}, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.size, b.wake
+	wake := b.wake
+	b.mu.Unlock()
+	f, err := os.Open(b.path)
+	if err != nil {
+		return 0, wake, err
+	}
+	defer f.Close()
+	size, err := wholeLines(f)
+	return size, wake, err
 }
 
 // Read returns up to max entries (max <= 0: all) starting at byte offset
 // from (0 is the beginning) and the offset after the last one returned.
 func (b *Bus) Read(ctx context.Context, from int64, max int) ([]Entry, int64, error) {
-	size, _ := b.state()
+	size, _, err := b.state()
+	if err != nil {
+		return nil, from, fault.New(fault.Unknown, "localbus.Read", err)
+	}
 	if from < 0 || from > size {
 		return nil, from, fault.New(fault.InvalidArgument, "localbus.Read", fmt.Errorf("offset %d outside log of %d bytes", from, size))
 	}
@@ -334,8 +346,8 @@ func (s *Subscription) Pending() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	size, _ := s.b.state()
-	return size > off, nil
+	size, _, err := s.b.state()
+	return size > off, err
 }
 
 // Wait blocks until an event waits after the cursor or ctx ends.
@@ -345,14 +357,21 @@ func (s *Subscription) Wait(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		size, wake := s.b.state()
+		size, wake, err := s.b.state()
+		if err != nil {
+			return err
+		}
 		if size > off {
 			return nil
 		}
+		timer := time.NewTimer(s.b.poll)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return fault.New(fault.Canceled, "localbus.Wait "+s.name, ctx.Err())
 		case <-wake:
+		case <-timer.C:
 		}
+		timer.Stop()
 	}
 }

@@ -163,3 +163,42 @@ func TestWaitWakesOnPut(t *testing.T) {
 		t.Fatalf("Wait with nothing pending and a cancelled ctx: %v", err)
 	}
 }
+
+// A second process (another Bus on the same file) reads what the first
+// appends and its Wait notices by polling; opening never modifies the log.
+func TestReaderInAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bus.jsonl")
+	writer := newBus(t, path)
+	if err := writer.Put(ctx, []bus.Event{ready("2025-01-01")}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"id":"half-writt`) // a torn tail (or an append in progress)
+	f.Close()
+	before, _ := os.Stat(path)
+	reader, err := Open(path, Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if after, _ := os.Stat(path); after.Size() != before.Size() {
+		t.Fatal("opening the log changed it")
+	}
+	sub, _ := reader.Subscribe("cli")
+	if n, err := sub.Drain(ctx, func(context.Context, Entry) error { return nil }); n != 1 || err != nil {
+		t.Fatalf("reader drained %d %v", n, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sub.Wait(ctx) }()
+	if err := writer.Put(ctx, []bus.Event{ready("2025-01-02")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("reader Wait: %v", err)
+	}
+	entries, _, err := reader.Read(ctx, 0, 0)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("reader sees %d entries, %v", len(entries), err)
+	}
+}

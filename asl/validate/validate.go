@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // Problem is one thing wrong with a definition.
@@ -48,6 +50,17 @@ func (p Problem) String() string {
 // Definition validates one state machine definition and returns every
 // problem found, in document order, or nil when the definition is valid.
 func Definition(data []byte) []Problem {
+	s, err := compiledSchema()
+	if err != nil {
+		// A generated schema that does not compile is a build defect; say
+		// so on every definition rather than silently skipping the layer.
+		return append(definition(data, nil), Problem{Pointer: "", Rule: "schema", Message: err.Error()})
+	}
+	return definition(data, s)
+}
+
+// definition runs the semantic rules, then s (when not nil).
+func definition(data []byte, s *jsonschema.Schema) []Problem {
 	root, err := parseTree(data)
 	if err != nil {
 		se := err.(*syntaxError)
@@ -62,9 +75,7 @@ func Definition(data []byte) []Problem {
 	c.duplicateKeys(root, "")
 
 	found := c.problems
-	if s, err := compiledSchema(); err != nil {
-		found = append(found, finding{Problem: Problem{Pointer: "", Rule: "schema", Message: err.Error()}})
-	} else if s != nil {
+	if s != nil {
 		for _, p := range schemaProblems(s, root.plain()) {
 			if c.covers(p) {
 				continue

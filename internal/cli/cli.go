@@ -36,11 +36,14 @@ type command struct {
 // commands lists every top-level command. Each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {summary: "print the version", run: runVersion},
-		"run":     {summary: "process everything pending on the embedded stack, then exit", run: runRun},
-		"up":      {summary: "run the embedded stack until interrupted", run: runUp},
-		"queue":   {summary: "work queue status and dead-letter redrive", run: runQueue},
-		"bronze":  {summary: "upload files into the bronze bucket", run: runBronze},
+		"version":   {summary: "print the version", run: runVersion},
+		"run":       {summary: "process everything pending on the embedded stack, then exit", run: runRun},
+		"up":        {summary: "run the embedded stack until interrupted", run: runUp},
+		"queue":     {summary: "work queue status and dead-letter redrive", run: runQueue},
+		"bronze":    {summary: "upload files into the bronze bucket", run: runBronze},
+		"gen":       {summary: "generate realistic events (and bad ones) into a file", run: runGen},
+		"transform": {summary: "convert local JSON/JSONL files to silver Parquet", run: runTransform},
+		"sfn":       {summary: "run state machines on the local Step Functions engine", run: runSfn},
 	}
 }
 

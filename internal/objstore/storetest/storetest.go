@@ -295,7 +295,7 @@ func testOverwrite(t *testing.T, h Harness) {
 // mix, and the ETag they are given matches the bytes they read.
 func testAtomicOverwrite(t *testing.T, h Harness) {
 	ctx := context.Background()
-	versions := [][]byte{bytes.Repeat([]byte("A"), 256<<10), bytes.Repeat([]byte("B"), 200<<10)}
+	versions := [][]byte{bytes.Repeat([]byte("A"), 128<<10), bytes.Repeat([]byte("B"), 100<<10)}
 	put(t, h, "atomic.bin", versions[0], nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
@@ -304,7 +304,7 @@ func testAtomicOverwrite(t *testing.T, h Harness) {
 	go func() {
 		defer wg.Done()
 		defer close(stop)
-		for i := 1; i <= 20; i++ {
+		for i := 1; i <= 10; i++ {
 			if _, err := h.Store.Put(ctx, h.Bucket, "atomic.bin", bytes.NewReader(versions[i%2]), nil); err != nil {
 				errs <- err
 				return

@@ -202,3 +202,26 @@ func FuzzDefinition(f *testing.F) {
 		}
 	})
 }
+
+func TestLocate(t *testing.T) {
+	data := []byte("{\n  \"StartAt\": \"A\",\n  \"States\": {\n    \"A\": {\"Type\": \"Pass\", \"Next\": \"B\"}\n  }\n}\n")
+	cases := []struct {
+		pointer   string
+		line, col int
+	}{
+		{"", 1, 1},
+		{"/StartAt", 2, 14},
+		{"/States/A", 4, 10},
+		{"/States/A/Next", 4, 35},
+		{"/States/A/Missing", 4, 10},
+	}
+	for _, tc := range cases {
+		line, col, ok := Locate(data, tc.pointer)
+		if !ok || line != tc.line || col != tc.col {
+			t.Errorf("Locate(%q) = %d:%d %v, want %d:%d", tc.pointer, line, col, ok, tc.line, tc.col)
+		}
+	}
+	if _, _, ok := Locate([]byte("{"), "/States"); ok {
+		t.Errorf("Locate on malformed JSON with a pointer reported ok")
+	}
+}

@@ -517,6 +517,7 @@ func (c *checker) mapState(st *node, sp string) {
 			c.enumField(rc, cp, "InputType", "CSV", "JSON", "JSONL", "MANIFEST", "PARQUET")
 			c.enumField(rc, cp, "CSVHeaderLocation", "FIRST_ROW", "GIVEN")
 			c.enumField(rc, cp, "CSVDelimiter", "COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB")
+			c.enumField(rc, cp, "ManifestType", "ATHENA_DATA", "S3_INVENTORY")
 			if loc, _ := c.stringField(rc, cp, "CSVHeaderLocation"); loc == "GIVEN" && rc.get("CSVHeaders") == nil {
 				c.add(rc, cp, "field-required", "CSVHeaderLocation GIVEN needs CSVHeaders")
 			}
@@ -545,6 +546,16 @@ func (c *checker) mapState(st *node, sp string) {
 		c.allowed(w, wp, set("Resource", "Parameters", "WriterConfig"), "ResultWriter")
 		c.arnField(w, wp, "Resource")
 		c.template(w, wp, "Parameters")
+		// WriterConfig (input-output-resultwriter.html): output format of the results.
+		if wc := c.object(w, wp, "WriterConfig"); wc != nil {
+			cp := wp + "/WriterConfig"
+			c.allowed(wc, cp, set("OutputType", "Transformation"), "WriterConfig")
+			c.enumField(wc, cp, "OutputType", "JSON", "JSONL")
+			c.enumField(wc, cp, "Transformation", "NONE", "COMPACT", "FLATTEN")
+		}
+		if w.get("Resource") == nil && w.get("WriterConfig") == nil {
+			c.add(w, wp, "field-required", "ResultWriter needs Resource (with Parameters) or WriterConfig")
+		}
 	}
 }
 

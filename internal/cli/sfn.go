@@ -1,0 +1,365 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/asl/engine/mockconfig"
+	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
+	"github.com/serverless-elt/elt/asl/validate"
+	"github.com/serverless-elt/elt/internal/bus/localbus"
+	"github.com/serverless-elt/elt/internal/notify/localnotify"
+	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+)
+
+const sfnUsage = `elt sfn run --definition FILE [--input JSON|@FILE] [--name NAME]
+                [--mock-config FILE --test-case NAME] [--state-machine NAME]
+                [--var KEY=VALUE ...] [--real-time] [--data-dir D]
+       elt sfn history EXECUTION_ARN [--output text|json] [--data-dir D]
+       elt sfn describe EXECUTION_ARN [--data-dir D]
+       elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--data-dir D]
+
+run executes one state machine on the local engine to its end and prints a
+DescribeExecution-shaped JSON object. Time is virtual unless --real-time:
+Wait states and retry back-off take no real time. Task states are answered
+by the mock configuration (Step Functions Local format) and the built-in
+service integrations (s3, sns, events, states) over the data directory.
+${KEY} placeholders in the definition are replaced by --var values.
+Exit codes: 0 succeeded, 1 failed/timed out/aborted, 2 bad usage or an
+invalid definition.
+
+history prints an execution's events (a table, or GetExecutionHistory JSON).
+describe prints an execution's DescribeExecution JSON.
+serve runs the Step Functions API on a loopback address, for the AWS SDKs
+and CLI with an endpoint override (aws --endpoint-url http://ADDR stepfunctions ...).`
+
+// varFlags collects repeated --var KEY=VALUE flags.
+type varFlags map[string]string
+
+func (v varFlags) String() string { return "" }
+
+func (v varFlags) Set(s string) error {
+	k, val, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", s)
+	}
+	v[k] = val
+	return nil
+}
+
+func runSfn(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stderr, "usage: %s\n", sfnUsage)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	verb, args := args[0], args[1:]
+	switch verb {
+	case "run":
+		return sfnRun(ctx, env, args)
+	case "history", "describe":
+		return sfnShow(ctx, env, verb, args)
+	case "serve":
+		return sfnServe(ctx, env, args)
+	}
+	fmt.Fprintf(env.Stderr, "elt sfn: unknown verb %q\n\nusage: %s\n", verb, sfnUsage)
+	return ExitUsage
+}
+
+func dataDirFlag(fs *flag.FlagSet, env Env) *string {
+	def := env.Getenv("ELT_DATA_DIR")
+	if def == "" {
+		def = ".elt-data"
+	}
+	return fs.String("data-dir", def, "data directory (env ELT_DATA_DIR); executions live in DIR/sfn")
+}
+
+// sfnEngine opens an engine over the data directory: executions in
+// DIR/sfn, the object store in DIR/store, notifications in DIR/notify,
+// events in DIR/bus.
+func sfnEngine(dataDir string, clock engine.Clock, mocks *mockconfig.Config, log *slog.Logger) (*engine.Engine, func(), error) {
+	objs, err := fsstore.New(filepath.Join(dataDir, "store"), fsstore.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	notifier, err := localnotify.New(filepath.Join(dataDir, "notify", "outbox.jsonl"), localnotify.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := localbus.Open(filepath.Join(dataDir, "bus", "events.jsonl"), localbus.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	e := engine.New(engine.Options{
+		Clock:    clock,
+		Store:    &engine.FileStore{Dir: filepath.Join(dataDir, "sfn")},
+		Mocks:    mocks,
+		Services: engine.Services{Objects: objs, Notifier: notifier, Bus: b},
+		Logger:   log,
+	})
+	return e, func() { b.Close() }, nil
+}
+
+// ExecutionJSON is what `elt sfn run` and `elt sfn describe` print: the
+// DescribeExecution response, dates as RFC 3339.
+type ExecutionJSON struct {
+	ExecutionArn    string `json:"executionArn"`
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	StartDate       string `json:"startDate"`
+	StopDate        string `json:"stopDate,omitempty"`
+	Input           string `json:"input"`
+	Output          string `json:"output,omitempty"`
+	Error           string `json:"error,omitempty"`
+	Cause           string `json:"cause,omitempty"`
+}
+
+func executionJSON(x engine.Execution) ExecutionJSON {
+	j := ExecutionJSON{
+		ExecutionArn: x.ExecutionArn, StateMachineArn: x.StateMachineArn, Name: x.Name, Status: x.Status,
+		StartDate: x.StartDate.UTC().Format(time.RFC3339Nano), Input: x.Input, Error: x.Error, Cause: x.Cause,
+	}
+	if x.StopDate != nil {
+		j.StopDate = x.StopDate.UTC().Format(time.RFC3339Nano)
+	}
+	if x.Output != nil {
+		j.Output = *x.Output
+	}
+	return j
+}
+
+// stateMachineName derives a name from a definition file name:
+// workflows/ops_replay.asl.json -> ops_replay.
+func stateMachineName(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".asl.json", ".json", ".asl"} {
+		if b, ok := strings.CutSuffix(base, ext); ok {
+			return b
+		}
+	}
+	return base
+}
+
+func sfnRun(ctx context.Context, env Env, args []string) int {
+	fs := newFlagSet("sfn run", sfnUsage, env)
+	defPath := fs.String("definition", "", "state machine definition file (ASL JSON)")
+	input := fs.String("input", "{}", "execution input: JSON text, or @FILE")
+	name := fs.String("name", "", "execution name (default: a UUID)")
+	mockPath := fs.String("mock-config", "", "mock configuration file (Step Functions Local format)")
+	testCase := fs.String("test-case", "", "test case of the mock configuration")
+	smName := fs.String("state-machine", "", "state machine name (default: from the definition file name)")
+	realTime := fs.Bool("real-time", false, "use the wall clock: Wait states and retries really wait")
+	dataDir := dataDirFlag(fs, env)
+	vars := varFlags{}
+	fs.Var(vars, "var", "KEY=VALUE for a ${KEY} placeholder in the definition (repeatable)")
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(rest) > 0 || *defPath == "" || (*testCase != "") != (*mockPath != "") {
+		fmt.Fprintln(env.Stderr, "elt sfn run: --definition is required; --mock-config and --test-case go together")
+		fs.Usage()
+		return ExitUsage
+	}
+	def, err := os.ReadFile(*defPath)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
+		return ExitUsage
+	}
+	for k, v := range vars {
+		def = []byte(strings.ReplaceAll(string(def), "${"+k+"}", v))
+	}
+	if ps := validate.Definition(def); len(ps) > 0 {
+		fmt.Fprintf(env.Stderr, "elt sfn run: %s is not a valid definition:\n", *defPath)
+		for _, p := range ps {
+			fmt.Fprintf(env.Stderr, "  %s\n", p)
+		}
+		return ExitUsage
+	}
+	m, err := engine.Compile(def)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn run: %s: %v\n", *defPath, err)
+		return ExitUsage
+	}
+	in := *input
+	if file, ok := strings.CutPrefix(in, "@"); ok {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn run: --input: %v\n", err)
+			return ExitUsage
+		}
+		in = string(b)
+	}
+	if !json.Valid([]byte(in)) {
+		fmt.Fprintln(env.Stderr, "elt sfn run: --input is not valid JSON")
+		return ExitUsage
+	}
+	var mocks *mockconfig.Config
+	if *mockPath != "" {
+		if mocks, err = mockconfig.Load(*mockPath); err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
+			return ExitUsage
+		}
+	}
+	if *smName == "" {
+		*smName = stateMachineName(*defPath)
+	}
+	if mocks != nil {
+		if _, err := mocks.TestCase(*smName, *testCase); err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
+			return ExitUsage
+		}
+	}
+	var clock engine.Clock = &engine.VirtualClock{Epoch: time.Now().UTC().Truncate(time.Second)}
+	if *realTime {
+		clock = engine.RealClock{}
+	}
+	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
+		return ExitFailure
+	}
+	defer closeFn()
+	x, err := e.Execute(ctx, engine.StartInput{Machine: m, StateMachineName: *smName, Name: *name, Input: in, TestCase: *testCase})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
+		if errors.Is(err, engine.ErrInvalidName) || errors.Is(err, engine.ErrInvalidExecutionInput) {
+			return ExitUsage
+		}
+		return ExitFailure
+	}
+	if err := writeJSON(env.Stdout, executionJSON(x)); err != nil {
+		return ExitFailure
+	}
+	if x.Status != engine.StatusSucceeded {
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func sfnShow(ctx context.Context, env Env, verb string, args []string) int {
+	fs := newFlagSet("sfn "+verb, sfnUsage, env)
+	output := fs.String("output", "text", "history format: text or json")
+	dataDir := dataDirFlag(fs, env)
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(rest) != 1 || (*output != "text" && *output != "json") {
+		fs.Usage()
+		return ExitUsage
+	}
+	store := &engine.FileStore{Dir: filepath.Join(*dataDir, "sfn")}
+	arn := rest[0]
+	if verb == "describe" {
+		x, err := store.GetExecution(ctx, arn)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn describe: %v\n", err)
+			return ExitFailure
+		}
+		if err := writeJSON(env.Stdout, executionJSON(x)); err != nil {
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	evs, err := store.History(ctx, arn)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn history: %v\n", err)
+		return ExitFailure
+	}
+	if *output == "json" {
+		if err := writeJSON(env.Stdout, map[string]any{"events": evs}); err != nil {
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	writeHistoryTable(env.Stdout, evs)
+	return ExitOK
+}
+
+// writeHistoryTable prints one line per event: id, previous id, time,
+// type and the most telling detail (state name, error, resource).
+func writeHistoryTable(w io.Writer, evs []engine.Event) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREV\tTIMESTAMP\tTYPE\tDETAIL")
+	for _, ev := range evs {
+		detail := ""
+		d := ev.Details
+		switch {
+		case d["name"] != nil && d["index"] != nil:
+			detail = fmt.Sprintf("%v[%v]", d["name"], d["index"])
+		case d["name"] != nil:
+			detail = fmt.Sprint(d["name"])
+		case d["error"] != nil:
+			detail = fmt.Sprintf("%v: %v", d["error"], d["cause"])
+		case d["resourceType"] != nil:
+			detail = fmt.Sprintf("%v:%v", d["resourceType"], d["resource"])
+		case d["resource"] != nil:
+			detail = fmt.Sprint(d["resource"])
+		}
+		if len(detail) > 100 {
+			detail = detail[:97] + "..."
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", ev.ID, ev.PreviousEventID, ev.Timestamp.UTC().Format(time.RFC3339Nano), ev.Type, detail)
+	}
+	tw.Flush()
+}
+
+func sfnServe(ctx context.Context, env Env, args []string) int {
+	fs := newFlagSet("sfn serve", sfnUsage, env)
+	addr := fs.String("addr", "127.0.0.1:8083", "loopback address to listen on")
+	virtual := fs.Bool("virtual-time", false, "simulate time (Wait states finish at once)")
+	dataDir := dataDirFlag(fs, env)
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if len(rest) > 0 {
+		fs.Usage()
+		return ExitUsage
+	}
+	var clock engine.Clock = engine.RealClock{}
+	if *virtual {
+		clock = &engine.VirtualClock{Epoch: time.Now().UTC().Truncate(time.Second)}
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
+	e, closeFn, err := sfnEngine(*dataDir, clock, nil, log)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
+		return ExitFailure
+	}
+	defer closeFn()
+	l, err := sfnlocal.Listen(*addr)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
+		return ExitUsage
+	}
+	srv := &http.Server{Handler: &sfnlocal.Server{Engine: e, Log: log}, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	fmt.Fprintf(env.Stderr, "elt sfn serve: Step Functions API on http://%s (data in %s)\n", l.Addr(), *dataDir)
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
+		return ExitFailure
+	}
+	return ExitOK
+}

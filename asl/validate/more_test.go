@@ -225,3 +225,22 @@ func TestLocate(t *testing.T) {
 		t.Errorf("Locate on malformed JSON with a pointer reported ok")
 	}
 }
+
+// TestModelExamples cross-checks the AWS documentation examples that package
+// asl round-trips (asl/testdata/aws-examples, all valid by its README): the
+// validator must accept every one of them.
+func TestModelExamples(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/aws-examples/*.json")
+	if len(files) == 0 {
+		t.Skip("asl/testdata/aws-examples not present")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range Definition(data) {
+			t.Errorf("%s: %s", filepath.Base(f), p)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/jsonpath"
 )
 
@@ -139,6 +140,12 @@ type resultWriter struct {
 // query language). It checks what the interpreter relies on; run
 // validate.Definition first for the full set of static checks.
 func Compile(definition []byte) (*Machine, error) {
+	// The team's typed model decides what a structurally valid definition
+	// is; the engine then compiles the same document into its own
+	// execution-oriented form (paths and templates parsed once).
+	if _, err := asl.Parse(definition); err != nil {
+		return nil, fmt.Errorf("invalid definition: %w", err)
+	}
 	v, err := decodeJSON(definition)
 	if err != nil {
 		return nil, fmt.Errorf("definition is not JSON: %w", err)
@@ -153,6 +160,16 @@ func Compile(definition []byte) (*Machine, error) {
 		return nil, fmt.Errorf("invalid definition: %s", strings.Join(c.errs, "; "))
 	}
 	return &Machine{root: p, definition: string(definition)}, nil
+}
+
+// FromModel compiles a state machine built or parsed with package asl
+// (the Go builders of workflows/ run this way without a JSON file).
+func FromModel(sm *asl.StateMachine) (*Machine, error) {
+	data, err := asl.Encode(sm)
+	if err != nil {
+		return nil, fmt.Errorf("encode state machine: %w", err)
+	}
+	return Compile(data)
 }
 
 type compiler struct {

@@ -18,27 +18,27 @@ type Kind uint8
 
 // The JSON types. The zero Kind is Null so a zero Value is JSON null.
 const (
-	Null Kind = iota
-	Bool
-	Number
-	String
-	Array
-	Object
+	KindNull Kind = iota
+	KindBool
+	KindNumber
+	KindString
+	KindArray
+	KindObject
 )
 
 func (k Kind) String() string {
 	switch k {
-	case Null:
+	case KindNull:
 		return "null"
-	case Bool:
+	case KindBool:
 		return "boolean"
-	case Number:
+	case KindNumber:
 		return "number"
-	case String:
+	case KindString:
 		return "string"
-	case Array:
+	case KindArray:
 		return "array"
-	case Object:
+	case KindObject:
 		return "object"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
@@ -81,19 +81,19 @@ func (v Value) Get(key string) (Value, bool) {
 // map[string]any (member order is lost).
 func (v Value) Interface() any {
 	switch v.Kind {
-	case Bool:
+	case KindBool:
 		return v.Bool
-	case Number:
+	case KindNumber:
 		return v.Number
-	case String:
+	case KindString:
 		return v.Str
-	case Array:
+	case KindArray:
 		out := make([]any, len(v.Items))
 		for i, it := range v.Items {
 			out[i] = it.Interface()
 		}
 		return out
-	case Object:
+	case KindObject:
 		out := make(map[string]any, len(v.Fields))
 		for _, m := range v.Fields {
 			out[m.Key] = m.Value.Interface()
@@ -114,18 +114,18 @@ func (v Value) MarshalJSON() ([]byte, error) {
 
 func (v Value) write(buf *bytes.Buffer) error {
 	switch v.Kind {
-	case Null:
+	case KindNull:
 		buf.WriteString("null")
-	case Bool:
+	case KindBool:
 		buf.WriteString(strconv.FormatBool(v.Bool))
-	case Number:
+	case KindNumber:
 		if !isJSONNumber(string(v.Number)) {
 			return fmt.Errorf("invalid number %q", v.Number)
 		}
 		buf.WriteString(string(v.Number))
-	case String:
+	case KindString:
 		writeString(buf, v.Str)
-	case Array:
+	case KindArray:
 		buf.WriteByte('[')
 		for i, it := range v.Items {
 			if i > 0 {
@@ -136,7 +136,7 @@ func (v Value) write(buf *bytes.Buffer) error {
 			}
 		}
 		buf.WriteByte(']')
-	case Object:
+	case KindObject:
 		buf.WriteByte('{')
 		for i, m := range v.Fields {
 			if i > 0 {
@@ -196,15 +196,15 @@ func decodeValue(dec *json.Decoder) (Value, error) {
 	case nil:
 		return Value{}, nil
 	case bool:
-		return Value{Kind: Bool, Bool: t}, nil
+		return Value{Kind: KindBool, Bool: t}, nil
 	case json.Number:
-		return Value{Kind: Number, Number: t}, nil
+		return Value{Kind: KindNumber, Number: t}, nil
 	case string:
-		return Value{Kind: String, Str: t}, nil
+		return Value{Kind: KindString, Str: t}, nil
 	case json.Delim:
 		switch t {
 		case '[':
-			out := Value{Kind: Array, Items: []Value{}}
+			out := Value{Kind: KindArray, Items: []Value{}}
 			for dec.More() {
 				it, err := decodeValue(dec)
 				if err != nil {
@@ -217,7 +217,7 @@ func decodeValue(dec *json.Decoder) (Value, error) {
 			}
 			return out, nil
 		case '{':
-			out := Value{Kind: Object, Fields: []Member{}}
+			out := Value{Kind: KindObject, Fields: []Member{}}
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -274,14 +274,14 @@ func Obj(pairs ...any) Value {
 	if len(pairs)%2 != 0 {
 		panic(fmt.Sprintf("asl.Obj: odd number of arguments (%d)", len(pairs)))
 	}
-	out := Value{Kind: Object, Fields: make([]Member, 0, len(pairs)/2)}
+	out := Value{Kind: KindObject, Fields: make([]Member, 0, len(pairs)/2)}
 	for i := 0; i < len(pairs); i += 2 {
 		key, ok := pairs[i].(string)
 		if !ok {
 			panic(fmt.Sprintf("asl.Obj: key %d is %T, not string", i/2, pairs[i]))
 		}
 		if e, ok := pairs[i+1].(Expr); ok {
-			out.Fields = append(out.Fields, Member{Key: key + ".$", Value: Value{Kind: String, Str: string(e)}})
+			out.Fields = append(out.Fields, Member{Key: key + ".$", Value: Value{Kind: KindString, Str: string(e)}})
 			continue
 		}
 		v, err := ValueOf(pairs[i+1])
@@ -296,7 +296,7 @@ func Obj(pairs ...any) Value {
 // Arr builds a JSON array, converting each item with ValueOf. It panics on
 // an item ValueOf cannot convert (see Obj).
 func Arr(items ...any) Value {
-	out := Value{Kind: Array, Items: make([]Value, 0, len(items))}
+	out := Value{Kind: KindArray, Items: make([]Value, 0, len(items))}
 	for i, it := range items {
 		v, err := ValueOf(it)
 		if err != nil {
@@ -323,43 +323,43 @@ func ValueOf(x any) (Value, error) {
 		}
 		return *t, nil
 	case bool:
-		return Value{Kind: Bool, Bool: t}, nil
+		return Value{Kind: KindBool, Bool: t}, nil
 	case string:
-		return Value{Kind: String, Str: t}, nil
+		return Value{Kind: KindString, Str: t}, nil
 	case Str:
-		return Value{Kind: String, Str: string(t)}, nil
+		return Value{Kind: KindString, Str: string(t)}, nil
 	case Expr:
-		return Value{Kind: String, Str: string(t)}, nil
+		return Value{Kind: KindString, Str: string(t)}, nil
 	case json.Number:
 		if !isJSONNumber(string(t)) {
 			return Value{}, fmt.Errorf("invalid number %q", t)
 		}
-		return Value{Kind: Number, Number: t}, nil
+		return Value{Kind: KindNumber, Number: t}, nil
 	case int:
-		return Value{Kind: Number, Number: json.Number(strconv.FormatInt(int64(t), 10))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatInt(int64(t), 10))}, nil
 	case int64:
-		return Value{Kind: Number, Number: json.Number(strconv.FormatInt(t, 10))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatInt(t, 10))}, nil
 	case int32:
-		return Value{Kind: Number, Number: json.Number(strconv.FormatInt(int64(t), 10))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatInt(int64(t), 10))}, nil
 	case uint:
-		return Value{Kind: Number, Number: json.Number(strconv.FormatUint(uint64(t), 10))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatUint(uint64(t), 10))}, nil
 	case uint64:
-		return Value{Kind: Number, Number: json.Number(strconv.FormatUint(t, 10))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatUint(t, 10))}, nil
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
 			return Value{}, fmt.Errorf("number %v is not representable in JSON", t)
 		}
-		return Value{Kind: Number, Number: json.Number(strconv.FormatFloat(t, 'f', -1, 64))}, nil
+		return Value{Kind: KindNumber, Number: json.Number(strconv.FormatFloat(t, 'f', -1, 64))}, nil
 	case []Value:
-		return Value{Kind: Array, Items: append([]Value{}, t...)}, nil
+		return Value{Kind: KindArray, Items: append([]Value{}, t...)}, nil
 	case []string:
-		out := Value{Kind: Array, Items: make([]Value, len(t))}
+		out := Value{Kind: KindArray, Items: make([]Value, len(t))}
 		for i, s := range t {
-			out.Items[i] = Value{Kind: String, Str: s}
+			out.Items[i] = Value{Kind: KindString, Str: s}
 		}
 		return out, nil
 	case []any:
-		out := Value{Kind: Array, Items: make([]Value, len(t))}
+		out := Value{Kind: KindArray, Items: make([]Value, len(t))}
 		for i, it := range t {
 			v, err := ValueOf(it)
 			if err != nil {
@@ -374,7 +374,7 @@ func ValueOf(x any) (Value, error) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		out := Value{Kind: Object, Fields: make([]Member, len(keys))}
+		out := Value{Kind: KindObject, Fields: make([]Member, len(keys))}
 		for i, k := range keys {
 			v, err := ValueOf(t[k])
 			if err != nil {

@@ -414,7 +414,10 @@ func (b *TaskBuilder) Credentials(v Value) *TaskBuilder { b.st.Credentials = b.v
 func (b *TaskBuilder) TimeoutSeconds(n int) *TaskBuilder { b.st.TimeoutSeconds = &n; return b }
 
 // TimeoutSecondsPath takes the task timeout from the input.
-func (b *TaskBuilder) TimeoutSecondsPath(p string) *TaskBuilder { b.st.TimeoutSecondsPath = p; return b }
+func (b *TaskBuilder) TimeoutSecondsPath(p string) *TaskBuilder {
+	b.st.TimeoutSecondsPath = p
+	return b
+}
 
 // HeartbeatSeconds sets the heartbeat interval.
 func (b *TaskBuilder) HeartbeatSeconds(n int) *TaskBuilder { b.st.HeartbeatSeconds = &n; return b }
@@ -583,7 +586,9 @@ func (b *ParallelBuilder) Branches(flows ...*FlowBuilder) *ParallelBuilder {
 	return b
 }
 
-func (b *ParallelBuilder) problems() []error { return append(b.core.errs, buildNested(b.st.Name, b.subs)...) }
+func (b *ParallelBuilder) problems() []error {
+	return append(b.core.errs, buildNested(b.st.Name, b.subs)...)
+}
 
 // MapBuilder builds a Map state (inline or distributed).
 type MapBuilder struct {
@@ -663,7 +668,10 @@ func (b *MapBuilder) ToleratedFailurePercentagePath(p string) *MapBuilder {
 }
 
 // ToleratedFailureCount sets the failure tolerance as a count.
-func (b *MapBuilder) ToleratedFailureCount(n int) *MapBuilder { b.st.ToleratedFailureCount = &n; return b }
+func (b *MapBuilder) ToleratedFailureCount(n int) *MapBuilder {
+	b.st.ToleratedFailureCount = &n
+	return b
+}
 
 // ToleratedFailureCountPath takes the count from a path.
 func (b *MapBuilder) ToleratedFailureCountPath(p string) *MapBuilder {
@@ -674,7 +682,9 @@ func (b *MapBuilder) ToleratedFailureCountPath(p string) *MapBuilder {
 // Label prefixes child execution names of a distributed Map.
 func (b *MapBuilder) Label(s string) *MapBuilder { b.st.Label = s; return b }
 
-func (b *MapBuilder) problems() []error { return append(b.core.errs, buildNested(b.st.Name, b.subs)...) }
+func (b *MapBuilder) problems() []error {
+	return append(b.core.errs, buildNested(b.st.Name, b.subs)...)
+}
 
 // buildNested assembles nested flows; their problems are reported under the
 // parent state's name.

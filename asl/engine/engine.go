@@ -202,7 +202,9 @@ func (r *Run) Wait(ctx context.Context) (Execution, error) {
 }
 
 // Events is the execution's history so far.
-func (r *Run) Events() []Event { return r.x.hist.snapshot() }
+func (r *Run) Events(ctx context.Context) ([]Event, error) {
+	return r.x.eng.store.History(ctx, r.x.arn)
+}
 
 // errAborted is the cancellation cause of StopExecution.
 type abortCause struct{ name, cause string }
@@ -781,7 +783,10 @@ func (x *execution) attempt(ctx context.Context, th *thread, st *state, raw any,
 	if strings.HasSuffix(st.resource, ".waitForTaskToken") {
 		token = x.eng.newUUID()
 	}
-	ctxObj := x.contextObject(th, st, entered, retryCount, token)
+	var ctxObj map[string]any
+	if st.parameters != nil || st.resultSelector != nil || st.typ == "Map" {
+		ctxObj = x.contextObject(th, st, entered, retryCount, token)
+	}
 	if st.parameters != nil {
 		if eff, err = st.parameters.eval(eff, ctxObj, x.env(eff, ctxObj)); err != nil {
 			return nil, err

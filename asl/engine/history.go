@@ -102,36 +102,30 @@ func detailsKey(typ string) string {
 	return strings.ToLower(typ[:1]) + typ[1:] + "EventDetails"
 }
 
-// historyRecorder collects an execution's events in order and hands each
-// to a sink (the persistent store) as it happens.
+// historyRecorder numbers an execution's events in order and hands each
+// to a sink (the execution store), which keeps them.
 type historyRecorder struct {
-	mu     sync.Mutex
-	events []Event
-	sink   func(Event)
+	mu   sync.Mutex
+	last int64
+	sink func(Event)
 }
 
-// add appends an event caused by the event prev and returns its id.
+// add records an event caused by the event prev and returns its id. The
+// sink is called under the lock so the store sees events in id order.
 func (h *historyRecorder) add(prev int64, at time.Time, typ string, details map[string]any) int64 {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.last++
 	e := Event{
-		ID:              int64(len(h.events) + 1),
+		ID:              h.last,
 		PreviousEventID: prev,
 		Timestamp:       at,
 		Type:            typ,
 		DetailsKey:      detailsKey(typ),
 		Details:         details,
 	}
-	h.events = append(h.events, e)
-	sink := h.sink
-	h.mu.Unlock()
-	if sink != nil {
-		sink(e)
+	if h.sink != nil {
+		h.sink(e)
 	}
 	return e.ID
-}
-
-func (h *historyRecorder) snapshot() []Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]Event(nil), h.events...)
 }

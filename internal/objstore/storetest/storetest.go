@@ -24,6 +24,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -68,6 +69,7 @@ func Run(t *testing.T, newHarness MakeHarness) {
 		{"IfMatch", testIfMatch},
 		{"Overwrite", testOverwrite},
 		{"AtomicOverwrite", testAtomicOverwrite},
+		{"FailedPutLeavesNoTrace", testFailedPut},
 		{"Copy", testCopy},
 		{"CopyOtherBucket", testCopyOtherBucket},
 		{"Delete", testDelete},
@@ -349,6 +351,41 @@ func testAtomicOverwrite(t *testing.T, h Harness) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// failingReader yields some bytes and then fails, like a client whose
+// upload breaks half way.
+type failingReader struct{ left int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, errors.New("upload broke")
+	}
+	n := min(len(p), r.left)
+	for i := range p[:n] {
+		p[i] = 'x'
+	}
+	r.left -= n
+	return n, nil
+}
+
+func testFailedPut(t *testing.T, h Harness) {
+	ctx := context.Background()
+	old := put(t, h, "fail/existing.json", []byte(`{"v":1}`), nil)
+	for _, key := range []string{"fail/existing.json", "fail/new.json"} {
+		if _, err := h.Store.Put(ctx, h.Bucket, key, &failingReader{left: 64 << 10}, nil); err == nil {
+			t.Fatalf("Put %s with a failing body succeeded", key)
+		}
+	}
+	got, info := get(t, h.Store, h.Bucket, "fail/existing.json", nil)
+	if string(got) != `{"v":1}` || info.ETag != old.ETag {
+		t.Errorf("failed overwrite changed the object: %q %s", got, info.ETag)
+	}
+	_, err := h.Store.Head(ctx, h.Bucket, "fail/new.json")
+	wantCode(t, "Head of a failed new put", err, fault.NotFound)
+	if keys := listAll(t, h, objstore.ListOptions{Prefix: "fail/"}); !slices.Equal(keys, []string{"fail/existing.json"}) {
+		t.Errorf("after failed puts, listing = %q", keys)
 	}
 }
 

@@ -63,6 +63,10 @@ type Config struct {
 	// MaxReceiveCount sends a message to the dead-letter queue after this
 	// many receives (default 3).
 	MaxReceiveCount int
+	// TransformConcurrency is how many messages of a batch transform at
+	// once (0: the transform's default, GOMAXPROCS; chaos tests use 1 so a
+	// seed replays).
+	TransformConcurrency int
 	// ScanInterval is how often `elt up` scans bronze (default 1s).
 	ScanInterval time.Duration
 	// PollWait is the long-poll wait of `elt up` (default 1s).

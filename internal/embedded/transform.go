@@ -22,9 +22,10 @@ func newTransform(cfg Config, store objstore.Store, b bus.Bus) (TransformFunc, e
 		return nil, err
 	}
 	h := transform.New(store, b, records.Default(), cfg.Now, cfg.Log, transform.Config{
-		Bucket:  cfg.SilverBucket,
-		Layout:  silver.Layout{SilverPrefix: cfg.SilverPrefix, QuarantinePrefix: cfg.QuarantinePrefix},
-		TempDir: tmp,
+		Bucket:      cfg.SilverBucket,
+		Layout:      silver.Layout{SilverPrefix: cfg.SilverPrefix, QuarantinePrefix: cfg.QuarantinePrefix},
+		TempDir:     tmp,
+		Concurrency: cfg.TransformConcurrency,
 	})
 	return TransformHandler(h), nil
 }

@@ -197,3 +197,41 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReceiptHandle: any string given as a receipt handle is either a
+// well-formed handle that round-trips or refused as InvalidArgument; never a panic.
+func FuzzReceiptHandle(f *testing.F) {
+	for _, s := range []string{"bq1.main.1.2", "bq1.dlq.ff.0", "bq1.main..", "bq1.other.1.1", "", "bq1.main.1.2.3", "not-a-handle"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := parseHandle(s)
+		if err != nil {
+			return
+		}
+		back, err := parseHandle(h.String())
+		if err != nil || back != h {
+			t.Fatalf("%q parsed to %+v, which does not round-trip (%v)", s, h, err)
+		}
+	})
+}
+
+func TestMalformedHandlesRefused(t *testing.T) {
+	ctx := context.Background()
+	q := open(t, filepath.Join(t.TempDir(), "q.db"), Options{})
+	defer q.Close()
+	for _, h := range []string{"", "bq1.main", "bq1.main.x.1", "bq1.nosuch.1.1", "AQEB-sqs-style-handle"} {
+		if err := q.Delete(ctx, h); !fault.Is(err, fault.InvalidArgument) {
+			t.Errorf("Delete(%q): %v", h, err)
+		}
+		if err := q.ChangeVisibility(ctx, h, 0); !fault.Is(err, fault.InvalidArgument) {
+			t.Errorf("ChangeVisibility(%q): %v", h, err)
+		}
+	}
+	if err := q.Delete(ctx, "bq1.main.99.1"); err != nil {
+		t.Errorf("Delete of a message that is gone: %v (SQS succeeds)", err)
+	}
+	if err := q.ChangeVisibility(ctx, "bq1.main.99.1", 0); !fault.Is(err, fault.NotFound) {
+		t.Errorf("ChangeVisibility of a message that is gone: %v", err)
+	}
+}

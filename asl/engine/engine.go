@@ -468,7 +468,7 @@ func (x *execution) run(ctx context.Context) {
 	th := &thread{lane: x.lane}
 	x.event(th, "ExecutionStarted", map[string]any{
 		"input":        x.rec.Input,
-		"inputDetails": map[string]any{"truncated": false},
+		"inputDetails": notTruncated,
 		"roleArn":      x.ctxExecution["RoleArn"],
 	})
 	out, err := x.runProgram(ctx, th, x.m.root, x.input)
@@ -494,7 +494,7 @@ func (x *execution) run(ctx context.Context) {
 	case err == nil:
 		x.rec.Status = StatusSucceeded
 		x.rec.Output = &text
-		typ, details = "ExecutionSucceeded", map[string]any{"output": text, "outputDetails": map[string]any{"truncated": false}}
+		typ, details = "ExecutionSucceeded", map[string]any{"output": text, "outputDetails": notTruncated}
 	case errors.As(context.Cause(ctx), &ab):
 		x.rec.Status, x.rec.Error, x.rec.Cause = StatusAborted, ab.name, ab.cause
 		typ, details = "ExecutionAborted", map[string]any{"error": ab.name, "cause": ab.cause}
@@ -579,7 +579,7 @@ func (x *execution) checkSize(text, what string) error {
 // ("" when the state ends its graph).
 func (x *execution) runState(ctx context.Context, th *thread, st *state, input any) (any, string, error) {
 	inText := jsonText(input)
-	x.event(th, st.typ+"StateEntered", map[string]any{"name": st.name, "input": inText, "inputDetails": map[string]any{"truncated": false}})
+	x.event(th, st.typ+"StateEntered", map[string]any{"name": st.name, "input": inText, "inputDetails": notTruncated})
 	if err := x.checkSize(inText, "state input"); err != nil {
 		return nil, "", err
 	}
@@ -607,7 +607,7 @@ func (x *execution) runState(ctx context.Context, th *thread, st *state, input a
 	if err := x.checkSize(outText, "state output"); err != nil {
 		return nil, "", err
 	}
-	x.event(th, st.typ+"StateExited", map[string]any{"name": st.name, "output": outText, "outputDetails": map[string]any{"truncated": false}})
+	x.event(th, st.typ+"StateExited", map[string]any{"name": st.name, "output": outText, "outputDetails": notTruncated})
 	return out, next, nil
 }
 

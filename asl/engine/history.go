@@ -129,3 +129,7 @@ func (h *historyRecorder) add(prev int64, at time.Time, typ string, details map[
 	}
 	return e.ID
 }
+
+// notTruncated is the inputDetails/outputDetails of every event: local
+// payloads are never truncated. Shared and never modified.
+var notTruncated = map[string]any{"truncated": false}

@@ -92,7 +92,7 @@ func (x *execution) runTask(ctx context.Context, th *thread, st *state, params, 
 	}
 	paramText := jsonText(params)
 	if legacyLambda {
-		d := map[string]any{"resource": st.resource, "input": paramText, "inputDetails": map[string]any{"truncated": false}}
+		d := map[string]any{"resource": st.resource, "input": paramText, "inputDetails": notTruncated}
 		if timeout > 0 {
 			d["timeoutInSeconds"] = int64(timeout / time.Second)
 		}
@@ -115,9 +115,9 @@ func (x *execution) runTask(ctx context.Context, th *thread, st *state, params, 
 		text := jsonText(out)
 		if err = x.checkSize(text, "task result"); err == nil {
 			if legacyLambda {
-				x.event(th, "LambdaFunctionSucceeded", map[string]any{"output": text, "outputDetails": map[string]any{"truncated": false}})
+				x.event(th, "LambdaFunctionSucceeded", map[string]any{"output": text, "outputDetails": notTruncated})
 			} else {
-				x.event(th, "TaskSucceeded", with("output", text, "outputDetails", map[string]any{"truncated": false}))
+				x.event(th, "TaskSucceeded", with("output", text, "outputDetails", notTruncated))
 			}
 			return out, nil
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func sfnCLI(t *testing.T, dataDir string, args ...string) (int, string, string) {
@@ -136,5 +137,65 @@ func TestSfnServeRefusesNonLoopback(t *testing.T) {
 	code, _, stderr := sfnCLI(t, t.TempDir(), "sfn", "serve", "--addr", "0.0.0.0:8083")
 	if code != ExitUsage || !strings.Contains(stderr, "loopback") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+// Every generated workflow runs end to end under `elt sfn run` with its
+// mock configuration (asl/engine/testdata/workflows/<name>.mock.json),
+// every test case, on the virtual clock (no sleeping), and ends as
+// <name>.expect.json says.
+func TestSfnRunWorkflowsWithMocks(t *testing.T) {
+	defs, err := filepath.Glob("../../workflows/*.asl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) == 0 {
+		t.Fatal("no workflows/*.asl.json found")
+	}
+	for _, def := range defs {
+		name := stateMachineName(def)
+		t.Run(name, func(t *testing.T) {
+			base := engineTestdata + "workflows/" + name
+			if _, err := os.Stat(base + ".mock.json"); err != nil {
+				t.Fatalf("workflow %s has no mock configuration %s.mock.json: add one (and .input.json, .expect.json) so it runs end to end", name, base)
+			}
+			var expect map[string]struct {
+				Status  string   `json:"status"`
+				Error   string   `json:"error"`
+				Seconds *float64 `json:"seconds"`
+			}
+			b, err := os.ReadFile(base + ".expect.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &expect); err != nil {
+				t.Fatal(err)
+			}
+			data := t.TempDir()
+			for tc, want := range expect {
+				t.Run(tc, func(t *testing.T) {
+					code, stdout, stderr := sfnCLI(t, data, "sfn", "run", "--definition", def, "--mock-config", base+".mock.json",
+						"--test-case", tc, "--input", "@"+base+".input.json", "--name", tc)
+					var x ExecutionJSON
+					if err := json.Unmarshal([]byte(stdout), &x); err != nil {
+						t.Fatalf("exit %d, stdout not JSON: %v\n%s\n%s", code, err, stdout, stderr)
+					}
+					wantCode := ExitOK
+					if want.Status != "SUCCEEDED" {
+						wantCode = ExitFailure
+					}
+					if code != wantCode || x.Status != want.Status || x.Error != want.Error {
+						t.Fatalf("exit %d status %s error %q cause %q; want %s %q", code, x.Status, x.Error, x.Cause, want.Status, want.Error)
+					}
+					if want.Seconds != nil {
+						start, _ := time.Parse(time.RFC3339Nano, x.StartDate)
+						stop, _ := time.Parse(time.RFC3339Nano, x.StopDate)
+						if got := stop.Sub(start).Seconds(); got != *want.Seconds {
+							t.Errorf("took %v virtual seconds, want %v", got, *want.Seconds)
+						}
+					}
+				})
+			}
+		})
 	}
 }

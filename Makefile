@@ -19,7 +19,7 @@ test: vet
 
 ## demo: run the main job end to end on the embedded default (no AWS)
 demo:
-	@echo "demo: the embedded pipeline is not wired yet"; $(GO) run ./cmd/elt version
+	@GO=$(GO) ./scripts/demo.sh
 
 clean:
 	rm -rf $(DATA_DIR) build

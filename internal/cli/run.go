@@ -16,8 +16,9 @@ import (
 
 // stackFlags are the flags every command that opens the embedded stack takes.
 type stackFlags struct {
-	dataDir string
-	verbose bool
+	dataDir    string
+	verbose    bool
+	chunkBytes int64
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
@@ -27,6 +28,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
 	}
 	fs.StringVar(&f.dataDir, "data-dir", def, "data directory of the embedded stack (env ELT_DATA_DIR)")
 	fs.BoolVar(&f.verbose, "v", false, "log every pipeline step to stderr")
+	fs.Int64Var(&f.chunkBytes, "chunk-bytes", 0, "bytes per JSONL work item planned by ingest (default 64 MiB)")
 }
 
 func (f *stackFlags) config(env Env) embedded.Config {
@@ -35,8 +37,9 @@ func (f *stackFlags) config(env Env) embedded.Config {
 		level = slog.LevelInfo
 	}
 	return embedded.Config{
-		DataDir: f.dataDir,
-		Log:     slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		DataDir:    f.dataDir,
+		ChunkBytes: f.chunkBytes,
+		Log:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 }
 

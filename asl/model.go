@@ -34,7 +34,7 @@ type StateMachine struct {
 	// QueryLanguage is absent or "JSONPath" (JSONata is not supported).
 	QueryLanguage string `json:"QueryLanguage,omitempty" jsonschema:"enum=JSONPath"`
 	// StartAt names the first state to run; it must be a key of States.
-	StartAt string `json:"StartAt" jsonschema:"minLength=1,maxLength=80"`
+	StartAt string `json:"StartAt"`
 	// States are the states, in definition order.
 	States States `json:"States"`
 	// TimeoutSeconds is the maximum run time of an execution.
@@ -148,7 +148,7 @@ func (s *State) IsTerminal() bool {
 // Branch is one branch of a Parallel state: a state machine of its own.
 type Branch struct {
 	Comment string `json:"Comment,omitempty"`
-	StartAt string `json:"StartAt" jsonschema:"minLength=1,maxLength=80"`
+	StartAt string `json:"StartAt"`
 	States  States `json:"States"`
 }
 
@@ -157,7 +157,7 @@ type Branch struct {
 type ItemProcessor struct {
 	Comment         string           `json:"Comment,omitempty"`
 	ProcessorConfig *ProcessorConfig `json:"ProcessorConfig,omitempty"`
-	StartAt         string           `json:"StartAt" jsonschema:"minLength=1,maxLength=80"`
+	StartAt         string           `json:"StartAt"`
 	States          States           `json:"States"`
 }
 

@@ -282,7 +282,9 @@ func (x *execution) startChild(ctx context.Context, params any, pattern string) 
 			return nil, err
 		}
 	}
-	run, err := x.eng.StartExecution(ctx, StartInput{StateMachineArn: smArn, Name: name, Input: input, TestCase: x.testCase})
+	// As on Step Functions Local, a child runs a mock test case only when
+	// its ARN asks for one ("...:stateMachine:Child#TestCase").
+	run, err := x.eng.StartExecution(ctx, StartInput{StateMachineArn: smArn, Name: name, Input: input})
 	if err != nil {
 		return nil, &Error{Name: "StepFunctions." + errName(err), Cause: err.Error()}
 	}

@@ -33,6 +33,7 @@ type heartbeat struct {
 	lane   Lane
 	every  time.Duration
 	remove func()
+	timer  *time.Timer // real clock only: fires the HeartbeatTimeout
 }
 
 type heartbeatKey struct{}
@@ -49,6 +50,9 @@ func Heartbeat(ctx context.Context) {
 	defer hb.mu.Unlock()
 	hb.remove()
 	hb.remove = hb.lane.WithDeadline(hb.lane.Now().Add(hb.every), ErrHeartbeatTimeout)
+	if hb.timer != nil {
+		hb.timer.Reset(hb.every)
+	}
 }
 
 func (x *execution) secondsField(v float64, p *optionalPath, input any, field string) (time.Duration, error) {
@@ -156,7 +160,20 @@ func (x *execution) invokeWithTimers(ctx context.Context, th *thread, st *state,
 	if hbEvery > 0 {
 		hb := &heartbeat{lane: th.lane, every: hbEvery}
 		hb.remove = th.lane.WithDeadline(th.lane.Now().Add(hbEvery), ErrHeartbeatTimeout)
-		defer func() { hb.mu.Lock(); hb.remove(); hb.mu.Unlock() }()
+		if !th.lane.Virtual() {
+			var cancel context.CancelCauseFunc
+			hctx, cancel = context.WithCancelCause(hctx)
+			defer cancel(nil)
+			hb.timer = time.AfterFunc(hbEvery, func() { cancel(&DeadlineError{Name: ErrHeartbeatTimeout}) })
+		}
+		defer func() {
+			hb.mu.Lock()
+			hb.remove()
+			if hb.timer != nil {
+				hb.timer.Stop()
+			}
+			hb.mu.Unlock()
+		}()
 		hctx = context.WithValue(hctx, heartbeatKey{}, hb)
 	}
 	var out any

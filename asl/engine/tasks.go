@@ -17,10 +17,10 @@ import (
 type Handler func(ctx context.Context, input any) (any, error)
 
 // Typed adapts a typed handler func(ctx, In) (Out, error), the shape of
-// our tasks and of aws-lambda-go handlers: the input is decoded into In
-// (an input that does not decode fails the task with States.Runtime-free
-// error "States.TaskFailed"-matchable name "InvalidInput"), Out is encoded
-// back to JSON values.
+// our tasks and of aws-lambda-go handlers (lambda/entry_generic.go): the
+// input is decoded into In, and Out is encoded back to JSON values. An
+// input that does not decode into In fails the task with the error name
+// "InvalidInput" (which States.TaskFailed and States.ALL match).
 func Typed[In, Out any](f func(context.Context, In) (Out, error)) Handler {
 	return func(ctx context.Context, input any) (any, error) {
 		var in In

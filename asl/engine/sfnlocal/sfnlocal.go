@@ -333,12 +333,17 @@ func (s *Server) listExecutions(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Engine.Store().GetStateMachine(ctx, in.StateMachineArn); err != nil {
-		return nil, err
-	}
 	xs, err := s.Engine.Store().ListExecutions(ctx, in.StateMachineArn)
 	if err != nil {
 		return nil, err
+	}
+	if len(xs) == 0 {
+		// Executions started by `elt sfn run` belong to state machines
+		// that were never registered; only an unknown name with no
+		// executions at all is an error.
+		if _, err := s.Engine.Store().GetStateMachine(ctx, in.StateMachineArn); err != nil {
+			return nil, err
+		}
 	}
 	var items []any
 	for _, x := range xs {

@@ -15,6 +15,7 @@ vet:
 
 ## test: vet, check generated files are fresh, run the whole (hermetic) suite
 test: vet
+	$(GO) run ./cmd/aslgen -check
 	$(GO) test -count=1 ./...
 
 ## demo: run the main job end to end on the embedded default (no AWS)

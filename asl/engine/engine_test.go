@@ -372,3 +372,31 @@ func TestCompileRejects(t *testing.T) {
 		})
 	}
 }
+
+// On the real clock, TimeoutSeconds and HeartbeatSeconds cancel the
+// handler's context (ASL allows whole seconds only, so this test takes one
+// second of wall time; both cases run at once).
+func TestRealClockTimeouts(t *testing.T) {
+	reg := NewRegistry()
+	reg.Register("arn:aws:states:us-east-1:000000000000:activity:block", func(ctx context.Context, in any) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	e := New(Options{Tasks: reg, Clock: RealClock{}})
+	var wg sync.WaitGroup
+	for _, c := range []struct{ field, want string }{
+		{`"TimeoutSeconds":1`, ErrTimeout},
+		{`"HeartbeatSeconds":1,"TimeoutSeconds":30`, ErrHeartbeatTimeout},
+	} {
+		m := mustCompile(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:block",`+c.field+`,"End":true}}}`)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x, err := e.Execute(context.Background(), StartInput{Machine: m})
+			if err != nil || x.Status != StatusFailed || x.Error != c.want {
+				t.Errorf("%s: %v %s %s %s", c.field, err, x.Status, x.Error, x.Cause)
+			}
+		}()
+	}
+	wg.Wait()
+}

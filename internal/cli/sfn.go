@@ -29,7 +29,7 @@ const sfnUsage = `elt sfn run --definition FILE [--input JSON|@FILE] [--name NAM
                 [--var KEY=VALUE ...] [--real-time] [--data-dir D]
        elt sfn history EXECUTION_ARN [--output text|json] [--data-dir D]
        elt sfn describe EXECUTION_ARN [--data-dir D]
-       elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--data-dir D]
+       elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--mock-config FILE] [--data-dir D]
 
 run executes one state machine on the local engine to its end and prints a
 DescribeExecution-shaped JSON object. Time is virtual unless --real-time:
@@ -43,7 +43,9 @@ invalid definition.
 history prints an execution's events (a table, or GetExecutionHistory JSON).
 describe prints an execution's DescribeExecution JSON.
 serve runs the Step Functions API on a loopback address, for the AWS SDKs
-and CLI with an endpoint override (aws --endpoint-url http://ADDR stepfunctions ...).`
+and CLI with an endpoint override (aws --endpoint-url http://ADDR stepfunctions ...).
+With --mock-config, StartExecution on "<state machine ARN>#<TestCase>" runs
+that test case, as Step Functions Local does.`
 
 // varFlags collects repeated --var KEY=VALUE flags.
 type varFlags map[string]string
@@ -324,6 +326,7 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 	fs := newFlagSet("sfn serve", sfnUsage, env)
 	addr := fs.String("addr", "127.0.0.1:8083", "loopback address to listen on")
 	virtual := fs.Bool("virtual-time", false, "simulate time (Wait states finish at once)")
+	mockPath := fs.String("mock-config", "", "mock configuration file (Step Functions Local format)")
 	dataDir := dataDirFlag(fs, env)
 	rest, code, done := parseFlags(fs, args)
 	if done {
@@ -337,8 +340,16 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 	if *virtual {
 		clock = &engine.VirtualClock{Epoch: time.Now().UTC().Truncate(time.Second)}
 	}
+	var mocks *mockconfig.Config
+	if *mockPath != "" {
+		var err error
+		if mocks, err = mockconfig.Load(*mockPath); err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
+			return ExitUsage
+		}
+	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	e, closeFn, err := sfnEngine(*dataDir, clock, nil, log)
+	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
 		return ExitFailure

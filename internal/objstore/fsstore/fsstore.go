@@ -306,16 +306,26 @@ func writeFileAtomic(path string, write func(*os.File) error, mtime time.Time, d
 	return nil
 }
 
-// info builds the object info of an open (or stat'ed) data file, taking the
-// ETag from the sidecar when it still describes this file and computing it
-// otherwise. ra reads the file's content when the ETag must be computed.
+// info builds the object info of a data file, taking the ETag from the
+// sidecar when it still describes this file and computing it otherwise. ra
+// reads the stat'ed file's content; when nil (a listing, which only stats)
+// the file is opened if the ETag must be computed.
 func (s *Store) info(bucket, key string, fi fs.FileInfo, ra io.ReaderAt) (objstore.ObjectInfo, error) {
-	oi := objstore.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), LastModified: fi.ModTime()}
 	if sc, ok := s.readSidecar(bucket, key); ok && sc.matches(fi) {
-		oi.ETag = sc.ETag
-		oi.Metadata = sc.Metadata
-		return oi, nil
+		return objstore.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), LastModified: fi.ModTime(), ETag: sc.ETag, Metadata: sc.Metadata}, nil
 	}
+	if ra == nil {
+		f, err := os.Open(s.dataPath(bucket, key))
+		if err != nil {
+			return objstore.ObjectInfo{}, err
+		}
+		defer f.Close()
+		if fi, err = f.Stat(); err != nil {
+			return objstore.ObjectInfo{}, err
+		}
+		ra = f
+	}
+	oi := objstore.ObjectInfo{Bucket: bucket, Key: key, Size: fi.Size(), LastModified: fi.ModTime()}
 	// No sidecar, or one for another version of the file: the file was put
 	// there by hand (or a Put crashed between rename and sidecar). Compute
 	// the ETag from the bytes and cache it.
@@ -656,20 +666,17 @@ func (w *walker) dir(fsDir, keyPrefix string) error {
 		if !strings.HasPrefix(key, w.prefix) || key <= w.after {
 			continue
 		}
-		f, err := os.Open(filepath.Join(fsDir, e.name))
+		fi, err := os.Stat(filepath.Join(fsDir, e.name))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // deleted while listing
 			}
 			return err
 		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return err
+		oi, err := w.s.info(w.bucket, key, fi, nil)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		oi, err := w.s.info(w.bucket, key, fi, f)
-		f.Close()
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package fsstore
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -391,4 +392,71 @@ func FuzzContinuationToken(f *testing.F) {
 		}
 		decodeToken(key) // must not panic
 	})
+}
+
+func BenchmarkPut1MiB(b *testing.B) {
+	s, err := New(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("x"), 1<<20)
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Put(context.Background(), "b", "k.bin", bytes.NewReader(body), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkListPage1000 lists a page of 1000 objects spread over 10 folders.
+func BenchmarkListPage1000(b *testing.B) {
+	ctx := context.Background()
+	s, err := New(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		if _, err := s.Put(ctx, "b", fmt.Sprintf("bronze/dt=2025-01-%02d/obj-%04d.jsonl", 1+i%10, i), strings.NewReader("{}"), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := s.List(ctx, "b", objstore.ListOptions{Prefix: "bronze/"})
+		if err != nil || len(p.Objects) != 1000 {
+			b.Fatal(len(p.Objects), err)
+		}
+	}
+}
+
+// After a Put the sidecar describes the file, so reads and listings never
+// rehash (or rewrite the sidecar).
+func TestPutSidecarIsTrusted(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	if _, err := s.Put(ctx, "b", "dir/k.json", strings.NewReader("{}"), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.Path("b", "dir/k.json")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, ok := s.readSidecar("b", "dir/k.json")
+	if !ok || !sc.matches(fi) {
+		t.Fatalf("sidecar %+v does not match the file just put", sc)
+	}
+	meta := s.metaPath("b", "dir/k.json")
+	before, _ := os.Stat(meta)
+	if _, err := s.List(ctx, "b", objstore.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Head(ctx, "b", "dir/k.json"); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(meta)
+	if !os.SameFile(before, after) {
+		t.Error("reading rewrote the sidecar")
+	}
 }

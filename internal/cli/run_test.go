@@ -108,3 +108,13 @@ func TestBronzeAddRunUntilIdleAndQueue(t *testing.T) {
 		t.Fatalf("redrive: %d %q", code, out)
 	}
 }
+
+func TestUpStopsWhenInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as if Ctrl-C came at once
+	var out, errb bytes.Buffer
+	code := Run(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"up", "--data-dir", t.TempDir()})
+	if code != ExitOK || !strings.Contains(errb.String(), "watching s3://bronze/bronze/") || !strings.Contains(errb.String(), "stopped") {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+}

@@ -247,3 +247,56 @@ func TestRunUntilIdleSendsPoisonToDLQ(t *testing.T) {
 		t.Errorf("virtual time %v", d)
 	}
 }
+
+// Run (elt up) keeps scanning and polling until its context ends: an object
+// uploaded while it runs is processed, and cancelling returns nil.
+func TestRunProcessesUploadsUntilCancelled(t *testing.T) {
+	dir := t.TempDir()
+	lc := &lineCounter{lines: map[string]int{}}
+	cfg := Config{DataDir: dir, ScanInterval: 5 * time.Millisecond, PollWait: 5 * time.Millisecond, Log: discardLog()}
+	st, err := OpenStore(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := boltqueue.Open(filepath.Join(dir, "queue.db"), boltqueue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := boltledger.Open(filepath.Join(dir, "ledger.db"), boltledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.store = st
+	s, err := New(cfg, Backends{Store: st, Queue: q, Ledger: l, Closers: []io.Closer{q, l}}, Handlers{
+		Plan:      chunk.Plan,
+		Transform: func(bus.Bus) (TransformFunc, error) { return lc.transform, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	progress := make(chan Progress, 100)
+	go func() {
+		done <- s.Run(ctx, func(p Progress) {
+			select {
+			case progress <- p:
+			default:
+			}
+		})
+	}()
+	put(t, st, "bronze", "bronze/live.jsonl", jsonl(3, "live"))
+	for p := range progress {
+		if p.Messages == 1 {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	if len(lc.lines) != 3 {
+		t.Fatalf("lines %v", lc.lines)
+	}
+}

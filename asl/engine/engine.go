@@ -257,6 +257,9 @@ func (e *Engine) machineFor(ctx context.Context, in *StartInput) (*Machine, stri
 	if err != nil {
 		return nil, "", err
 	}
+	if in.RoleArn == "" {
+		in.RoleArn = rec.RoleArn
+	}
 	e.mu.Lock()
 	m, ok := e.machines[rec.Definition]
 	e.mu.Unlock()
@@ -339,6 +342,19 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 	x.ctxStateMachine = map[string]any{"Id": StateMachineArn(smName), "Name": smName}
 	w, err := e.store.CreateExecution(ctx, x.rec)
 	if err != nil {
+		// StartExecution is idempotent for a name whose execution is still
+		// open with identical input: the call returns that execution. A
+		// closed execution, or different input, is ExecutionAlreadyExists.
+		if errors.Is(err, ErrExecutionAlreadyExists) {
+			e.mu.Lock()
+			run, ok := e.running[x.arn]
+			e.mu.Unlock()
+			if ok {
+				if cur := run.Execution(); cur.Input == in.Input && cur.Status == StatusRunning {
+					return run, nil
+				}
+			}
+		}
 		return nil, err
 	}
 	x.writer = w

@@ -400,3 +400,49 @@ func TestRealClockTimeouts(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// StartExecution with the name of an open execution and identical input
+// returns that execution; different input, or a closed execution, is
+// ExecutionAlreadyExists (StartExecution API reference).
+func TestStartExecutionIdempotentWhileOpen(t *testing.T) {
+	release := make(chan struct{})
+	reg := NewRegistry()
+	reg.Register("arn:aws:states:us-east-1:000000000000:activity:hold", func(ctx context.Context, in any) (any, error) {
+		<-release
+		return "released", nil
+	})
+	e := New(Options{Tasks: reg})
+	m := mustCompile(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:hold","End":true}}}`)
+	ctx := context.Background()
+	first, err := e.StartExecution(ctx, StartInput{Machine: m, Name: "job", Input: `{"a":1}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.StartExecution(ctx, StartInput{Machine: m, Name: "job", Input: `{"a":1}`})
+	if err != nil || again.Arn() != first.Arn() {
+		t.Fatalf("identical start while open: %v", err)
+	}
+	if _, err := e.StartExecution(ctx, StartInput{Machine: m, Name: "job", Input: `{"a":2}`}); !errors.Is(err, ErrExecutionAlreadyExists) {
+		t.Fatalf("different input: %v", err)
+	}
+	close(release)
+	if x, _ := first.Wait(ctx); x.Status != StatusSucceeded {
+		t.Fatalf("%+v", x)
+	}
+	if _, err := e.StartExecution(ctx, StartInput{Machine: m, Name: "job", Input: `{"a":1}`}); !errors.Is(err, ErrExecutionAlreadyExists) {
+		t.Fatalf("closed execution: %v", err)
+	}
+}
+
+func TestRawHandler(t *testing.T) {
+	reg := NewRegistry()
+	reg.Register("raw", Raw(func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"echo":` + string(in) + `}`), nil
+	}))
+	e := New(Options{Tasks: reg})
+	m := mustCompile(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:raw","End":true}}}`)
+	x := execute(t, e, m, `{"n":123456789012345678901234567890}`)
+	if x.Status != StatusSucceeded || *x.Output != `{"echo":{"n":123456789012345678901234567890}}` {
+		t.Fatalf("%+v", x)
+	}
+}

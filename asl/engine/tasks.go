@@ -39,6 +39,26 @@ func Typed[In, Out any](f func(context.Context, In) (Out, error)) Handler {
 	}
 }
 
+// Raw adapts a handler that works on JSON text: it receives the effective
+// input encoded (numbers exactly as they came) and returns JSON text.
+func Raw(f func(context.Context, json.RawMessage) (json.RawMessage, error)) Handler {
+	return func(ctx context.Context, input any) (any, error) {
+		in, err := json.Marshal(input)
+		if err != nil {
+			return nil, &Error{Name: "InvalidInput", Cause: err.Error()}
+		}
+		out, err := f(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeJSON(out)
+		if err != nil {
+			return nil, &Error{Name: ErrRuntime, Cause: fmt.Sprintf("task result is not JSON: %v", err)}
+		}
+		return v, nil
+	}
+}
+
 // toJSONValue turns any JSON-encodable Go value into decoded JSON values
 // (numbers as json.Number).
 func toJSONValue(v any) (any, error) {

@@ -84,6 +84,7 @@ func OpsReplayQuality() Workflow {
 			"silverpoll_function_arn",
 			"validate_input_function_arn",
 		},
+		Tasks: []string{"replay", "silverpoll", "validate_input"},
 		Build: buildOps,
 	}
 }

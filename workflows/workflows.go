@@ -29,6 +29,9 @@ type Workflow struct {
 	// Placeholders are the Terraform templatefile variables the definition
 	// uses, sorted: part of the workflow's API (Terraform must bind each).
 	Placeholders []string
+	// Tasks are the Lambda task handlers it invokes; each task X is bound
+	// through the placeholder ${X_function_arn}.
+	Tasks []string
 	// InputSchema is the schema file (under schema/) its input must satisfy.
 	InputSchema string
 }

@@ -84,6 +84,22 @@ func TestPlaceholders(t *testing.T) {
 	}
 }
 
+// TestTasksMatchPlaceholders: every task X has a ${X_function_arn}
+// placeholder and every *_function_arn placeholder names a task.
+func TestTasksMatchPlaceholders(t *testing.T) {
+	for _, w := range All() {
+		var fromPlaceholders []string
+		for _, p := range w.Placeholders {
+			if name, ok := strings.CutSuffix(p, "_function_arn"); ok {
+				fromPlaceholders = append(fromPlaceholders, name)
+			}
+		}
+		if !slices.Equal(fromPlaceholders, w.Tasks) {
+			t.Errorf("%s: tasks %v, function placeholders name %v", w.Name, w.Tasks, fromPlaceholders)
+		}
+	}
+}
+
 func TestNamesAndFilesUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, f := range Generated() {

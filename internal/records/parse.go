@@ -85,6 +85,15 @@ func floorDiv(a, b int64) int64 {
 type Parser struct {
 	reg     *Registry
 	members []member
+	// One allocation per record holds all its unescaped string values:
+	// arena collects their bytes, spans says where each goes.
+	arena []byte
+	spans []span
+}
+
+type span struct {
+	field      int
+	start, end int
 }
 
 // NewParser returns a parser for the registry's types.
@@ -140,9 +149,12 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 	if !ok {
 		return &Invalid{Reason: UnknownRecordType, Field: "record_type", Detail: fmt.Sprintf("%q is not a registered record type", truncate(name, 64))}
 	}
-	bad := &Invalid{RecordType: typ.Name}
+	hasTime := false
 	fail := func(r Reason, field, detail string) error {
-		bad.Reason, bad.Field, bad.Detail = r, field, detail
+		bad := &Invalid{Reason: r, Field: field, Detail: detail, RecordType: typ.Name}
+		if hasTime {
+			bad.Dt = rec.Dt()
+		}
 		return bad
 	}
 	rec.Type = typ
@@ -157,12 +169,15 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 		return fail(InvalidValue, "event_time", err.Error())
 	}
 	rec.EventTime = t
-	bad.Dt = rec.Dt()
+	hasTime = true
 	rec.EventID = ""
+	p.arena, p.spans = p.arena[:0], p.spans[:0]
 	if idm != nil {
 		switch idm.kind {
 		case kindNull:
 		case kindString:
+			// Its own allocation: the dedupe set keeps ids for a whole
+			// chunk and must not pin the record's other strings.
 			rec.EventID = p.strAlloc(idm)
 			if !utf8.ValidString(rec.EventID) {
 				return fail(InvalidValue, "event_id", "invalid UTF-8")
@@ -176,6 +191,7 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 	}
 	rec.Values = rec.Values[:len(typ.Fields)]
 	var seen uint64
+	next := 0 // fields usually come in declaration order: try that one first
 	for i := range ms {
 		m := &ms[i]
 		if m == rtm || m == idm || m == tm {
@@ -187,7 +203,8 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 		} else {
 			k = bstr(m.key)
 		}
-		fi, ok := typ.index[k]
+		fi, ok := typ.lookup(k, next)
+		next = fi + 1
 		if !ok {
 			return fail(UnknownField, truncate(k, 64), "not a field of "+typ.Name)
 		}
@@ -207,11 +224,10 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 			if m.kind != kindString {
 				return fail(WrongType, f.Name, "want string, got "+describe(m))
 			}
-			v.Str = p.strAlloc(m)
-			if !utf8.ValidString(v.Str) {
+			if !p.stage(fi, m, &v.Str) {
 				return fail(InvalidValue, f.Name, "invalid UTF-8")
 			}
-			if f.Required && v.Str == "" {
+			if f.Required && len(m.val) == 2 {
 				return fail(InvalidValue, f.Name, "required string is empty")
 			}
 		case Float:
@@ -259,7 +275,30 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 		}
 		rec.Values[i] = Value{Null: true}
 	}
+	if len(p.spans) > 0 {
+		all := string(p.arena)
+		for _, sp := range p.spans {
+			rec.Values[sp.field].Str = all[sp.start:sp.end]
+		}
+	}
 	return nil
+}
+
+// stage validates a string value and either sets it (escaped strings,
+// rare) or queues it for the record's single string allocation.
+func (p *Parser) stage(field int, m *member, dst *string) bool {
+	if m.esc {
+		*dst = unescape(m.val, false)
+		return utf8.ValidString(*dst)
+	}
+	raw := m.val[1 : len(m.val)-1]
+	if !utf8.Valid(raw) {
+		return false
+	}
+	start := len(p.arena)
+	p.arena = append(p.arena, raw...)
+	p.spans = append(p.spans, span{field: field, start: start, end: len(p.arena)})
+	return true
 }
 
 // describe names a raw value's JSON type for a wrong-type reason, with the

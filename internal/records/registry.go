@@ -76,6 +76,20 @@ func (t *Type) FieldIndex(name string) (int, bool) {
 	return i, ok
 }
 
+// lookup finds a field by name, trying index hint first; a linear scan
+// beats a map for the handful of fields a record has.
+func (t *Type) lookup(name string, hint int) (int, bool) {
+	if hint < len(t.Fields) && t.Fields[hint].Name == name {
+		return hint, true
+	}
+	for i := range t.Fields {
+		if t.Fields[i].Name == name {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
 // Registry holds record types by name. It is built once (see Default) and
 // read concurrently afterwards.
 type Registry struct {

@@ -6,7 +6,10 @@ import (
 	"reflect"
 	"unsafe"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/serverless-elt/elt/internal/records"
 )
@@ -98,7 +101,7 @@ const batchRows = 256
 
 func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src Source) *rowWriter {
 	w := parquet.NewWriter(out, schema,
-		parquet.Compression(&parquet.Snappy),
+		parquet.Compression(fastSnappy{}),
 		parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.CreatedBy("elt", "silver", ""),
 	)
@@ -114,6 +117,26 @@ func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src 
 		ingested: src.IngestedAt.UnixMicro(),
 	}
 }
+
+// fastSnappy is the SNAPPY codec using s2's fastest snappy-compatible
+// encoder; parquet-go's default uses the slower "better" mode, which cost a
+// tenth of the transform's CPU for a few percent of size.
+type fastSnappy struct{}
+
+func (fastSnappy) String() string                            { return "SNAPPY" }
+func (fastSnappy) CompressionCodec() format.CompressionCodec { return format.Snappy }
+func (fastSnappy) Encode(dst, src []byte) ([]byte, error) {
+	n := s2.MaxEncodedLen(len(src))
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	return s2.EncodeSnappy(dst[:n], src), nil
+}
+func (fastSnappy) Decode(dst, src []byte) ([]byte, error) {
+	return parquet.Snappy.Decode(dst, src)
+}
+
+var _ compress.Codec = fastSnappy{}
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 

@@ -110,6 +110,8 @@ type Options struct {
 	Layout Layout
 	// TempDir holds the files being built (default os.TempDir()).
 	TempDir string
+	// ExpectedRecords, when known, presizes the dedupe table.
+	ExpectedRecords int
 }
 
 // Written is one output file.
@@ -156,7 +158,7 @@ type ChunkWriter struct {
 	schemas map[*records.Type]*parquet.Schema
 	parts   map[partKey]*partition
 	quar    map[[2]string]*quarantineFile
-	seen    map[string]struct{}
+	seen    *idSet
 	stats   Stats
 	closed  bool
 	err     error
@@ -176,7 +178,7 @@ func NewChunkWriter(src Source, opts Options, schemas SchemaCache) *ChunkWriter 
 		opts: opts, src: src, schemas: schemas,
 		parts: map[partKey]*partition{},
 		quar:  map[[2]string]*quarantineFile{},
-		seen:  map[string]struct{}{},
+		seen:  newIDSet(opts.ExpectedRecords),
 	}
 }
 
@@ -188,11 +190,10 @@ func (c *ChunkWriter) Add(rec *records.Record, pos Position) error {
 	}
 	c.stats.Records++
 	if rec.EventID != "" {
-		if _, dup := c.seen[rec.EventID]; dup {
+		if c.seen.add(rec.EventID) {
 			c.stats.Duplicates++
 			return nil
 		}
-		c.seen[rec.EventID] = struct{}{}
 	}
 	k := partKey{typ: rec.Type, day: rec.Day()}
 	p := c.parts[k]

@@ -301,7 +301,11 @@ func (h *Handler) Transform(ctx context.Context, it work.Item, bucket string) (s
 	}
 	defer body.Close()
 	src := silver.Source{Bucket: it.Bucket, Key: it.Key, ETag: it.ETag, Chunk: it.Chunk, IngestedAt: it.IngestedAt}
-	cw := silver.NewChunkWriter(src, silver.Options{Bucket: bucket, Layout: h.cfg.Layout, TempDir: h.cfg.TempDir}, nil)
+	expect := 0
+	if rng.Length > 0 {
+		expect = int(rng.Length / 150) // typical event size; only presizes the dedupe table
+	}
+	cw := silver.NewChunkWriter(src, silver.Options{Bucket: bucket, Layout: h.cfg.Layout, TempDir: h.cfg.TempDir, ExpectedRecords: expect}, nil)
 	defer cw.Abort()
 	if err := Run(ctx, h.reg, body, decode.Options{Format: it.Format, Gzip: it.Gzip, Range: rng, MaxLineBytes: h.cfg.MaxLineBytes}, cw); err != nil {
 		return silver.Stats{}, nil, fmt.Errorf("transform s3://%s/%s chunk %d: %w", it.Bucket, it.Key, it.Chunk, err)

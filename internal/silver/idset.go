@@ -1,0 +1,61 @@
+package silver
+
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
+// idSet is the per-chunk set of event ids seen, for deduplication. A chunk
+// holds hundreds of thousands of ids, and a map[string]struct{} made this
+// the hottest part of the loop (a cache miss per lookup into a large table
+// of string headers). Here the table is one uint64 per slot: 32 bits of the
+// id's hash and 32 bits of its index in ids, an append-only slice; the id
+// itself is compared only when the hash bits match.
+type idSet struct {
+	seed  maphash.Seed
+	slots []uint64 // hash32<<32 | (index+1); 0 = empty
+	ids   []string
+}
+
+// newIDSet sizes the table for about expect ids (0: a small default).
+func newIDSet(expect int) *idSet {
+	size := 1 << 12
+	if expect > 0 {
+		size = 1 << bits.Len(uint(2*expect))
+	}
+	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint64, size), ids: make([]string, 0, size/2)}
+}
+
+// add inserts id and reports whether it was already present.
+func (s *idSet) add(id string) bool {
+	if 2*(len(s.ids)+1) > len(s.slots) {
+		s.grow()
+	}
+	h := maphash.String(s.seed, id)
+	tag := h >> 32
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		v := s.slots[i]
+		if v == 0 {
+			s.ids = append(s.ids, id)
+			s.slots[i] = tag<<32 | uint64(len(s.ids))
+			return false
+		}
+		if v>>32 == tag && s.ids[uint32(v)-1] == id {
+			return true
+		}
+	}
+}
+
+func (s *idSet) grow() {
+	s.slots = make([]uint64, 2*len(s.slots))
+	mask := uint64(len(s.slots) - 1)
+	for j, id := range s.ids {
+		h := maphash.String(s.seed, id)
+		i := h & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = (h>>32)<<32 | uint64(j+1)
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/serverless-elt/elt/internal/queue"
+	"github.com/serverless-elt/elt/internal/queue/boltqueue"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -116,5 +120,42 @@ func TestUpStopsWhenInterrupted(t *testing.T) {
 	code := Run(ctx, Env{Stdout: &out, Stderr: &errb}, []string{"up", "--data-dir", t.TempDir()})
 	if code != ExitOK || !strings.Contains(errb.String(), "watching s3://bronze/bronze/") || !strings.Contains(errb.String(), "stopped") {
 		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+}
+
+func TestQueueStatusAndRedriveMoveDeadLetters(t *testing.T) {
+	data := t.TempDir()
+	// A message that failed three receives sits in the dead-letter queue.
+	now := time.Now().Add(-time.Minute) // the CLI runs on the real clock, later
+	q, err := boltqueue.Open(filepath.Join(data, "queue.db"), boltqueue.Options{MaxReceiveCount: 3, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := q.SendBatch(t.Context(), []queue.SendEntry{{ID: "1", Body: "poison"}}); err != nil || len(f) > 0 {
+		t.Fatal(f, err)
+	}
+	for range 4 {
+		if _, err := q.Receive(t.Context(), 10, time.Second, 0); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(2 * time.Second)
+	}
+	q.Close()
+
+	code, out, _ := runCLI(t, "queue", "status", "--data-dir", data)
+	if code != ExitOK || !strings.Contains(out, "dlq    visible 1") || !strings.Contains(out, "queue  visible 0") {
+		t.Fatalf("status: %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "queue", "redrive", "--data-dir", data, "--max", "10")
+	if code != ExitOK || out != "redrove 1 messages\n" {
+		t.Fatalf("redrive: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "queue", "status", "--data-dir", data, "--output", "json")
+	var st map[string]queue.Depth
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != ExitOK {
+		t.Fatalf("status json: %d %q %v", code, out, err)
+	}
+	if st["queue"].Visible != 1 || st["dlq"].Visible != 0 {
+		t.Fatalf("after redrive: %+v", st)
 	}
 }

@@ -205,7 +205,9 @@ func expectFrom(n int, get func(i int) (eventID *string, eventTime, offset, quan
 // TestDuckDBReadsEveryLibrary writes both shapes with every library and
 // reads them back with DuckDB: row count, column names and types (TIMESTAMP
 // WITH TIME ZONE, not BIGINT; quantity BIGINT; VARCHAR strings), NULL
-// event_ids, timestamp values in microseconds, and the row group count.
+// event_ids, timestamp values in microseconds, the row group count, snappy
+// on every column chunk and dictionary encoding on the low-cardinality
+// string columns.
 func TestDuckDBReadsEveryLibrary(t *testing.T) {
 	duckdb(t)
 	ships := Shipments(1, testBase, testRows)
@@ -242,12 +244,22 @@ func TestDuckDBReadsEveryLibrary(t *testing.T) {
 				q := fmt.Sprintf(`SELECT count(*) FILTER (WHERE event_id IS NULL) AS nulls,
 					epoch_us(min(event_time)) AS min_event, epoch_us(max(event_time)) AS max_event,
 					sum(source_offset) AS sum_offset, %s AS sum_quantity,
-					(SELECT count(DISTINCT row_group_id) FROM parquet_metadata('%s')) AS row_groups
-					FROM read_parquet('%s')`, quantity, path, path)
+					(SELECT count(DISTINCT row_group_id) FROM parquet_metadata('%[2]s')) AS row_groups,
+					(SELECT count(*) FROM parquet_metadata('%[2]s') WHERE compression <> 'SNAPPY') AS not_snappy,
+					(SELECT count(*) FROM parquet_metadata('%[2]s')
+						WHERE path_in_schema IN (%[3]s) AND encodings NOT LIKE '%%DICTIONARY%%') AS not_dict,
+					(SELECT count(*) FROM parquet_metadata('%[2]s') WHERE path_in_schema IN (%[3]s)) AS dict_chunks
+					FROM read_parquet('%[2]s')`, quantity, path, sqlList(dictColumns))
 				r := queryOne(t, q)
 				gotE := expectation{r["nulls"], r["min_event"], r["max_event"], r["sum_offset"], r["sum_quantity"]}
 				if gotE != want[shape] {
 					t.Errorf("duckdb aggregates = %+v, want %+v", gotE, want[shape])
+				}
+				if r["not_snappy"] != 0 {
+					t.Errorf("%d column chunks are not snappy-compressed", r["not_snappy"])
+				}
+				if r["dict_chunks"] == 0 || r["not_dict"] != 0 {
+					t.Errorf("%d of %d low-cardinality column chunks are not dictionary-encoded", r["not_dict"], r["dict_chunks"])
 				}
 				if wantRG := int64((testRows + testRowGroup - 1) / testRowGroup); r["row_groups"] != wantRG {
 					t.Errorf("row groups = %d, want %d", r["row_groups"], wantRG)
@@ -255,6 +267,14 @@ func TestDuckDBReadsEveryLibrary(t *testing.T) {
 			})
 		}
 	}
+}
+
+func sqlList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + n + "'"
+	}
+	return strings.Join(q, ",")
 }
 
 // --- Cross-library reads ------------------------------------------------

@@ -418,6 +418,9 @@ func (s *States) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf("state %q: %w", name, err)
 		}
 		st.Name = name
+		if err := checkQueryLanguage(st.QueryLanguage); err != nil {
+			return fmt.Errorf("state %q: %w", name, err)
+		}
 		if err := out.add(st); err != nil {
 			return err
 		}
@@ -461,7 +464,19 @@ func Parse(data []byte) (*StateMachine, error) {
 	if err := strictUnmarshal(data, sm); err != nil {
 		return nil, fmt.Errorf("parse state machine: %w", err)
 	}
+	if err := checkQueryLanguage(sm.QueryLanguage); err != nil {
+		return nil, fmt.Errorf("parse state machine: %w", err)
+	}
 	return sm, nil
+}
+
+// checkQueryLanguage rejects JSONata: its fields (Arguments, Output, ...)
+// and expressions mean something else, and this model would misread them.
+func checkQueryLanguage(ql string) error {
+	if ql != "" && ql != QueryLanguageJSONPath {
+		return fmt.Errorf("QueryLanguage %q is not supported (only %s)", ql, QueryLanguageJSONPath)
+	}
+	return nil
 }
 
 // Encode writes sm as deterministic JSON: keys in the documented field

@@ -156,6 +156,9 @@ func TestParseErrors(t *testing.T) {
 		{"states not object", `{"StartAt":"A","States":[]}`, "States must be an object"},
 		{"trailing data", `{"StartAt":"A","States":{}} {}`, "unexpected data"},
 		{"not json", `{`, "parse state machine"},
+		{"jsonata machine", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, `QueryLanguage "JSONata" is not supported`},
+		{"jsonata state", `{"StartAt":"A","States":{"A":{"Type":"Succeed","QueryLanguage":"JSONata"}}}`, `QueryLanguage "JSONata" is not supported`},
+		{"jsonata fields", `{"StartAt":"A","States":{"A":{"Type":"Pass","Output":{},"End":true}}}`, `unknown field "Output"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -216,3 +216,27 @@ func TestOpsInputSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestCommittedDefinitionsRoundTrip: each committed definition parses with
+// asl.Parse and encodes back to exactly the same bytes.
+func TestCommittedDefinitionsRoundTrip(t *testing.T) {
+	for _, w := range All() {
+		t.Run(w.Name, func(t *testing.T) {
+			data, err := os.ReadFile(w.File + ".asl.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm, err := asl.Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := asl.Encode(sm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, data) {
+				t.Fatalf("Parse+Encode changed %s.asl.json", w.File)
+			}
+		})
+	}
+}

@@ -201,3 +201,16 @@ func TestChoiceRuleComparison(t *testing.T) {
 		t.Fatalf("%d comparison operators, want 39 (11 string, 10 numeric, 2 boolean, 10 timestamp, 6 type tests)", n)
 	}
 }
+
+func TestEncodeDoesNotEscapeHTML(t *testing.T) {
+	sm, err := New("a<b & c>d").States(Pass("P<1>").Parameters(Obj("k&", "<v>")).ResultPath("$['a&b']").End()).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := mustEncode(t, sm)
+	for _, want := range []string{`"a<b & c>d"`, `"P<1>"`, `"k&": "<v>"`, `"$['a&b']"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in\n%s", want, out)
+		}
+	}
+}

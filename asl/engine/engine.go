@@ -76,7 +76,8 @@ type Engine struct {
 
 	mu       sync.Mutex
 	running  map[string]*Run
-	machines map[string]*Machine // compiled registered definitions, by definition text
+	tokens   map[string]*callback // open .waitForTaskToken tasks by token
+	machines map[string]*Machine  // compiled registered definitions, by definition text
 }
 
 // New returns an Engine.
@@ -93,6 +94,7 @@ func New(o Options) *Engine {
 		payloadLimit: o.PayloadLimit,
 		inlineConc:   o.MaxInlineConcurrency,
 		running:      map[string]*Run{},
+		tokens:       map[string]*callback{},
 		machines:     map[string]*Machine{},
 	}
 	if e.clock == nil {
@@ -821,7 +823,7 @@ func (x *execution) attempt(ctx context.Context, th *thread, st *state, raw any,
 			result = st.result
 		}
 	case "Task":
-		result, err = x.runTask(ctx, th, st, eff, raw)
+		result, err = x.runTask(context.WithValue(ctx, taskTokenKey{}, token), th, st, eff, raw)
 	case "Parallel":
 		result, err = x.runParallel(ctx, th, st, eff)
 	case "Map":

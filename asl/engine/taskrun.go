@@ -215,10 +215,22 @@ func (x *execution) invokeWithTimers(ctx context.Context, th *thread, st *state,
 	return nil, err
 }
 
-// invoke produces a Task's result: a mocked response when the test case
-// mocks this state, else the registered handler or the built-in service
-// integration.
+// invoke runs a Task's resource; for the .waitForTaskToken pattern the
+// result is what SendTaskSuccess later reports for the task token.
 func (x *execution) invoke(ctx context.Context, st *state, params any) (any, error) {
+	if _, ok := x.mocks[st.name]; !ok {
+		if _, pattern := integrationPattern(st.resource); pattern == ".waitForTaskToken" {
+			return x.invokeCallback(ctx, st, params)
+		}
+	}
+	return x.call(ctx, st, params)
+}
+
+// call produces a Task's result: a mocked response when the test case
+// mocks this state (mocked callback tasks return at once, as on Step
+// Functions Local), else the registered handler or the built-in service
+// integration.
+func (x *execution) call(ctx context.Context, st *state, params any) (any, error) {
 	if name, ok := x.mocks[st.name]; ok {
 		x.mockMu.Lock()
 		i := x.mockCount[st.name]
@@ -262,7 +274,11 @@ func (x *execution) invoke(ctx context.Context, st *state, params any) (any, err
 		}
 		return out, nil
 	}
-	if h, ok := reg.get(st.resource); ok {
+	h, ok := reg.get(st.resource)
+	if !ok {
+		h, ok = reg.get(base)
+	}
+	if ok {
 		out, err := callHandler(ctx, h, params)
 		if err != nil {
 			return nil, taskError(err)

@@ -3,7 +3,9 @@
 // engine, so the aws-sdk-go-v2 sfn client and the AWS CLI work against it
 // with an endpoint override. Operations: CreateStateMachine,
 // DescribeStateMachine, ListStateMachines, StartExecution,
-// DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory.
+// DescribeExecution, StopExecution, ListExecutions, GetExecutionHistory,
+// and the callback operations SendTaskSuccess, SendTaskFailure and
+// SendTaskHeartbeat.
 package sfnlocal
 
 import (
@@ -112,6 +114,7 @@ func mapError(err error) *apiError {
 		{engine.ErrInvalidName, "InvalidName"},
 		{engine.ErrInvalidArn, "InvalidArn"},
 		{engine.ErrInvalidExecutionInput, "InvalidExecutionInput"},
+		{engine.ErrTaskDoesNotExist, "TaskDoesNotExist"},
 	} {
 		if errors.Is(err, m.target) {
 			return badRequest(m.code, "%v", err)
@@ -152,6 +155,9 @@ func (s *Server) handlers() map[string]handler {
 		"StopExecution":        s.stopExecution,
 		"ListExecutions":       s.listExecutions,
 		"GetExecutionHistory":  s.getExecutionHistory,
+		"SendTaskSuccess":      s.sendTaskSuccess,
+		"SendTaskFailure":      s.sendTaskFailure,
+		"SendTaskHeartbeat":    s.sendTaskHeartbeat,
 	}
 }
 
@@ -303,6 +309,40 @@ func (s *Server) stopExecution(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	return map[string]any{"stopDate": epoch(stop)}, nil
+}
+
+type taskRequest struct {
+	TaskToken string `json:"taskToken"`
+	Output    string `json:"output"`
+	Error     string `json:"error"`
+	Cause     string `json:"cause"`
+}
+
+func (s *Server) sendTaskSuccess(ctx context.Context, body []byte) (any, error) {
+	in, err := decode[taskRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid([]byte(in.Output)) {
+		return nil, badRequest("InvalidOutput", "output is not JSON")
+	}
+	return map[string]any{}, s.Engine.SendTaskSuccess(ctx, in.TaskToken, in.Output)
+}
+
+func (s *Server) sendTaskFailure(ctx context.Context, body []byte) (any, error) {
+	in, err := decode[taskRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, s.Engine.SendTaskFailure(ctx, in.TaskToken, in.Error, in.Cause)
+}
+
+func (s *Server) sendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
+	in, err := decode[taskRequest](body)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, s.Engine.SendTaskHeartbeat(ctx, in.TaskToken)
 }
 
 // page applies maxResults/nextToken (an offset) to n items.

@@ -192,3 +192,40 @@ func TestListenLoopbackOnly(t *testing.T) {
 	}
 	l.Close()
 }
+
+// A callback task completed through the SDK's SendTaskSuccess.
+func TestSDKCallback(t *testing.T) {
+	tokens := make(chan string, 1)
+	reg := engine.NewRegistry()
+	reg.Register("notify-approver", func(ctx context.Context, in any) (any, error) {
+		tokens <- engine.TaskToken(ctx)
+		return nil, nil
+	})
+	e := engine.New(engine.Options{Tasks: reg})
+	c := newClient(t, e)
+	ctx := context.Background()
+	def := `{"StartAt":"Ask","States":{"Ask":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"notify-approver","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}`
+	if _, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("approval"), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/local")}); err != nil {
+		t.Fatal(err)
+	}
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(engine.StateMachineArn("approval"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := <-tokens
+	if _, err := c.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"ok":true}`)}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.WaitExecution(ctx, aws.ToString(start.ExecutionArn))
+	if err != nil || x.Status != engine.StatusSucceeded || *x.Output != `{"ok":true}` {
+		t.Fatalf("%v %+v", err, x)
+	}
+	_, err = c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String("E")})
+	var gone *types.TaskDoesNotExist
+	if !errors.As(err, &gone) {
+		t.Fatalf("used token: %v", err)
+	}
+}

@@ -244,3 +244,18 @@ func TestModelExamples(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDefinition measures one validation of the distributed Map example
+// (schema included): go test -run '^$' -bench Definition ./asl/validate/
+func BenchmarkDefinition(b *testing.B) {
+	data, err := os.ReadFile("testdata/valid/map-distributed-csv.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ps := Definition(data); ps != nil {
+			b.Fatal(ps)
+		}
+	}
+}

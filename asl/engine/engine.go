@@ -471,15 +471,30 @@ func (x *execution) event(th *thread, typ string, details map[string]any) {
 	th.prev = x.hist.add(th.prev, th.lane.Now(), typ, details)
 }
 
+var textBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // jsonText encodes v as Step Functions shows JSON (no HTML escaping).
 func jsonText(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
+	switch t := v.(type) {
+	case json.Number:
+		return string(t)
+	case bool:
+		if t {
+			return "true"
+		}
+		return "false"
+	case nil:
+		return "null"
+	}
+	b := textBuffers.Get().(*bytes.Buffer)
+	defer textBuffers.Put(b)
+	b.Reset()
+	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return fmt.Sprintf("%q", fmt.Sprint(v))
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 func (x *execution) run(ctx context.Context) {

@@ -66,7 +66,7 @@ func schemaProblems(s *jsonschema.Schema, doc any) []Problem {
 		p := Problem{
 			Pointer: instancePointer(e.InstanceLocation),
 			Rule:    "schema",
-			Message: fmt.Sprintf("%s (schema %s)", e.Message, e.KeywordLocation),
+			Message: fmt.Sprintf("%s (schema keyword %s)", e.Message, keyword(e.KeywordLocation)),
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -91,4 +91,11 @@ func instancePointer(loc string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// keyword returns the last token of a keyword location ("const",
+// "additionalProperties", ...): the full location through $refs and allOf
+// branches is long and says little to the author of the definition.
+func keyword(loc string) string {
+	return loc[strings.LastIndexByte(loc, '/')+1:]
 }

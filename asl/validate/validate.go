@@ -4,6 +4,7 @@
 //
 //	problems := validate.Definition(data) // nil when valid
 //	for _, p := range problems { fmt.Println(p) } // "/States/Foo/Next: next-target-missing: ..."
+//	line, col, ok := validate.Locate(data, p.Pointer) // where that value starts in the file
 //
 // Two layers run on the raw JSON, never on the typed model of package asl,
 // so a broken document still gets precise messages:

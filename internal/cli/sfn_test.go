@@ -55,6 +55,7 @@ func TestSfnRunExitCodes(t *testing.T) {
 		{"succeeded, virtual time: an hour's Wait costs nothing", []string{"sfn", "run", "--definition", ok, "--input", `{"who":"you"}`}, ExitOK, "SUCCEEDED", `{"msg":"hi you"}`},
 		{"input from a file", []string{"sfn", "run", "--definition", ok, "--input", "@" + input, "--name", "from-file"}, ExitOK, "SUCCEEDED", `{"msg":"hi file"}`},
 		{"placeholders", []string{"sfn", "run", "--definition", placeholder, "--var", "bucket=silver"}, ExitOK, "SUCCEEDED", `{"bucket":"silver"}`},
+		{"real time", []string{"sfn", "run", "--definition", placeholder, "--var", "bucket=b", "--real-time"}, ExitOK, "SUCCEEDED", `{"bucket":"b"}`},
 		{"failed", []string{"sfn", "run", "--definition", fail}, ExitFailure, "FAILED", ""},
 		{"invalid definition", []string{"sfn", "run", "--definition", invalid}, ExitUsage, "", ""},
 		{"no definition", []string{"sfn", "run"}, ExitUsage, "", ""},

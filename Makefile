@@ -22,6 +22,10 @@ test: vet
 demo:
 	@GO=$(GO) ./scripts/demo.sh
 
+## bench: transform throughput on generated JSONL (250k and 1M records) beside DuckDB's 1-thread conversion
+bench:
+	@GO=$(GO) ./bench/transform.sh
+
 clean:
 	rm -rf $(DATA_DIR) build
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/validate"
+	"github.com/serverless-elt/elt/internal/records"
 )
 
 // Workflow is one state machine of the project.
@@ -111,6 +112,9 @@ func Generated() []File {
 	files := []File{
 		{"schema/asl.schema.json", asl.JSONSchemaJSON},
 		{"schema/ops_input.schema.json", SchemaFor(&OpsInput{}, "ops_input.schema.json")},
+	}
+	for _, name := range records.SchemaNames() {
+		files = append(files, File{"schema/" + name, records.SchemaFile(name)})
 	}
 	for _, w := range All() {
 		files = append(files,

@@ -68,7 +68,7 @@ func runTransform(ctx context.Context, env Env, args []string) int {
 	fs.Var(&ins, "in", "input file (repeatable)")
 	out := fs.String("out", "", "output directory (required)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "chunks transformed at once")
-	chunkBytes := fs.Int64("chunk-bytes", 64<<20, "bytes per JSON Lines chunk")
+	chunkBytes := fs.Int64("chunk-bytes", 32<<20, "bytes per JSON Lines chunk (bounds memory per worker)")
 	maxLine := fs.Int("max-line-bytes", chunk.DefaultMaxLineBytes, "longest accepted line / JSON element")
 	verbose := fs.Bool("v", false, "log each chunk to stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for tuning)")
@@ -292,6 +292,20 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, body io.Reader, 
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return objstore.ObjectInfo{}, fault.New(fault.Unknown, "dirstore.Put "+key, err)
+	}
+	// A body that is a whole local file (silver builds its output in temp
+	// files under s.tmp) is hard-linked into place instead of copied.
+	if src, ok := body.(*os.File); ok {
+		if off, err := src.Seek(0, io.SeekCurrent); err == nil && off == 0 {
+			link := filepath.Join(s.tmp, fmt.Sprintf("link-%d-%s", os.Getpid(), filepath.Base(src.Name())))
+			if os.Link(src.Name(), link) == nil {
+				if err := os.Rename(link, p); err != nil {
+					os.Remove(link)
+					return objstore.ObjectInfo{}, fault.New(fault.Unknown, "dirstore.Put "+key, err)
+				}
+				return s.Head(ctx, bucket, key)
+			}
+		}
 	}
 	f, err := os.CreateTemp(s.tmp, "put-*")
 	if err != nil {

@@ -49,3 +49,31 @@ func Schemas() map[string][]byte {
 	}
 	return m
 }
+
+// SchemaNames lists the file names of the default types' schemas, sorted.
+func SchemaNames() []string {
+	names := make([]string, 0, len(Types()))
+	for _, t := range Types() {
+		names = append(names, SchemaFileName(t))
+	}
+	return names
+}
+
+// Types lists the default record type names, sorted.
+func Types() []string { return Default().Names() }
+
+// SchemaFile returns a generator of one schema file's content (the shape of
+// the aslgen table's Generate functions).
+func SchemaFile(name string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		m, err := Default().Schemas()
+		if err != nil {
+			return nil, err
+		}
+		b, ok := m[name]
+		if !ok {
+			return nil, fmt.Errorf("no record schema named %s", name)
+		}
+		return b, nil
+	}
+}

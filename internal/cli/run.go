@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/serverless-elt/elt/internal/embedded"
 )
@@ -19,6 +20,7 @@ type stackFlags struct {
 	dataDir    string
 	verbose    bool
 	chunkBytes int64
+	settle     time.Duration
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
@@ -29,9 +31,14 @@ func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
 	fs.StringVar(&f.dataDir, "data-dir", def, "data directory of the embedded stack (env ELT_DATA_DIR)")
 	fs.BoolVar(&f.verbose, "v", false, "log every pipeline step to stderr")
 	fs.Int64Var(&f.chunkBytes, "chunk-bytes", 0, "bytes per JSONL work item planned by ingest (default 64 MiB)")
+	fs.DurationVar(&f.settle, "settle", time.Second, "how long a bronze object must be unmodified before it is ingested (0: at once)")
 }
 
 func (f *stackFlags) config(env Env) embedded.Config {
+	settle := f.settle
+	if settle <= 0 {
+		settle = -1 // none (0 would mean the default)
+	}
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelInfo
@@ -39,6 +46,7 @@ func (f *stackFlags) config(env Env) embedded.Config {
 	return embedded.Config{
 		DataDir:    f.dataDir,
 		ChunkBytes: f.chunkBytes,
+		Settle:     settle,
 		Log:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	}
 }

@@ -79,7 +79,7 @@ func TestBronzeAddRunUntilIdleAndQueue(t *testing.T) {
 		t.Fatalf("not in the store: %v", err)
 	}
 
-	code, out, stderr = runCLI(t, "run", "--until-idle", "--data-dir", data, "--output", "json")
+	code, out, stderr = runCLI(t, "run", "--until-idle", "--data-dir", data, "--output", "json", "--settle", "0")
 	if code != ExitOK {
 		t.Fatalf("run: %d\n%s%s", code, out, stderr)
 	}
@@ -98,7 +98,7 @@ func TestBronzeAddRunUntilIdleAndQueue(t *testing.T) {
 	if code, _, stderr := runCLI(t, "bronze", "add", in, "--data-dir", data, "--key", "bronze/shipments/s.jsonl"); code != ExitOK {
 		t.Fatal(stderr)
 	}
-	code, out, _ = runCLI(t, "run", "--until-idle", "--data-dir", data)
+	code, out, _ = runCLI(t, "run", "--until-idle", "--data-dir", data, "--settle", "0")
 	if code != ExitOK || !regexp.MustCompile(`objects skipped +1\n`).MatchString(out) || !regexp.MustCompile(`silver rows +2 `).MatchString(out) {
 		t.Fatalf("second run: %d\n%s", code, out)
 	}

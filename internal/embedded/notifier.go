@@ -27,6 +27,10 @@ import (
 // invocation. A restart between ingest and the record delivers the event
 // twice, which the ingest ledger turns into a no-op (S3 is at-least-once too).
 type Notifier struct {
+	// settle holds back an object modified less than this long ago: a file
+	// being copied in by hand is not atomic, and ingesting its first half
+	// would land a partial version next to the full one.
+	settle time.Duration
 	store  objstore.Store
 	bucket string
 	prefix string
@@ -70,6 +74,7 @@ func stamp(o objstore.ObjectInfo) string {
 type ScanResult struct {
 	Delivered int           // events ingest accepted
 	Failed    int           // events ingest failed (delivered again next scan)
+	Settling  int           // new or changed objects still inside the settle time
 	Ingest    ingest.Output // what ingest reported for the delivered events
 }
 
@@ -79,6 +84,8 @@ type ScanResult struct {
 func (n *Notifier) Scan(ctx context.Context) (ScanResult, error) {
 	var res ScanResult
 	var pending []objstore.ObjectInfo
+	now := n.now()
+	cutoff, skew := now.Add(-n.settle), now.Add(n.settle)
 	err := n.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(deliveredBucket)
 		opts := objstore.ListOptions{Prefix: n.prefix}
@@ -88,9 +95,16 @@ func (n *Notifier) Scan(ctx context.Context) (ScanResult, error) {
 				return fmt.Errorf("scan s3://%s/%s: %w", n.bucket, n.prefix, err)
 			}
 			for _, o := range page.Objects {
-				if string(b.Get([]byte(o.Key))) != stamp(o) {
-					pending = append(pending, o)
+				if string(b.Get([]byte(o.Key))) == stamp(o) {
+					continue
 				}
+				// (A LastModified far in the future is clock skew, not a
+				// write in progress: it would never settle.)
+				if n.settle > 0 && o.LastModified.After(cutoff) && !o.LastModified.After(skew) {
+					res.Settling++
+					continue
+				}
+				pending = append(pending, o)
 			}
 			if page.NextContinuationToken == "" {
 				return nil

@@ -141,3 +141,29 @@ func TestNotifierDeliversNewAndChangedObjectsOnce(t *testing.T) {
 		t.Fatalf("scan after restart %+v %v (%q)", res, err, rec.keys())
 	}
 }
+
+// A file still being copied in is held back until it has been unmodified
+// for the settle time.
+func TestNotifierWaitsForObjectsToSettle(t *testing.T) {
+	dir := t.TempDir()
+	clock := newVirtualClock()
+	st, err := fsstore.New(filepath.Join(dir, "store"), fsstore.Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordedIngest{fail: map[string]bool{}}
+	n, err := OpenNotifier(dir, st, "bronze", "bronze/", rec.handle, clock.Now, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	n.settle = 2 * time.Second
+	put(t, st, "bronze", "bronze/a.jsonl", "{}\n")
+	if res, err := n.Scan(t.Context()); err != nil || res.Delivered != 0 || res.Settling != 1 {
+		t.Fatalf("fresh object: %+v %v", res, err)
+	}
+	clock.Sleep(t.Context(), 3*time.Second)
+	if res, err := n.Scan(t.Context()); err != nil || res.Delivered != 1 || res.Settling != 0 {
+		t.Fatalf("settled object: %+v %v", res, err)
+	}
+}

@@ -58,7 +58,7 @@ type Config struct {
 	// six times the transform timeout).
 	VisibilityTimeout time.Duration
 	// RetryAfter is how soon a message transform reported failed is
-	// redelivered (default 1s); 0 keeps the full visibility timeout.
+	// redelivered (default 1s); negative keeps the full visibility timeout.
 	RetryAfter time.Duration
 	// MaxReceiveCount sends a message to the dead-letter queue after this
 	// many receives (default 3).
@@ -67,6 +67,10 @@ type Config struct {
 	// once (0: the transform's default, GOMAXPROCS; chaos tests use 1 so a
 	// seed replays).
 	TransformConcurrency int
+	// Settle is how long a bronze object must be unmodified before it is
+	// notified (default 1s; negative for none), so a file still being
+	// copied into the bronze folder by hand is not ingested half written.
+	Settle time.Duration
 	// ScanInterval is how often `elt up` scans bronze (default 1s).
 	ScanInterval time.Duration
 	// PollWait is the long-poll wait of `elt up` (default 1s).
@@ -104,13 +108,16 @@ func (c Config) WithDefaults() Config {
 	if c.VisibilityTimeout <= 0 {
 		c.VisibilityTimeout = 30 * time.Second
 	}
-	if c.RetryAfter < 0 {
-		c.RetryAfter = 0
-	} else if c.RetryAfter == 0 {
+	// Negative values mean "none" and are kept, so WithDefaults can be
+	// applied twice.
+	if c.RetryAfter == 0 {
 		c.RetryAfter = time.Second
 	}
 	if c.MaxReceiveCount <= 0 {
 		c.MaxReceiveCount = 3
+	}
+	if c.Settle == 0 {
+		c.Settle = time.Second
 	}
 	if c.ScanInterval <= 0 {
 		c.ScanInterval = time.Second
@@ -207,6 +214,7 @@ func New(cfg Config, b Backends, h Handlers, rules ...Rule) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.settle = cfg.Settle
 	s.notifier = n
 	s.b.Closers = append([]io.Closer{n}, s.b.Closers...)
 	return s, nil
@@ -280,7 +288,7 @@ func (s *Stack) RunUntilIdle(ctx context.Context) (Progress, error) {
 		if err != nil {
 			return p, fmt.Errorf("queue depth: %w", err)
 		}
-		busy := d.Visible+d.InFlight+d.Delayed > 0 || sr.Failed > 0
+		busy := d.Visible+d.InFlight+d.Delayed > 0 || sr.Failed > 0 || sr.Settling > 0
 		if !busy && sr.Delivered == 0 && pr.Received == 0 {
 			return p, nil
 		}
@@ -288,14 +296,18 @@ func (s *Stack) RunUntilIdle(ctx context.Context) (Progress, error) {
 			idle = 0
 			continue
 		}
-		// Waiting for failed messages to become visible again or for a
-		// failing ingest to succeed.
+		// Waiting for failed messages to become visible again, for a
+		// failing ingest to succeed or for new objects to settle.
 		idle++
 		if idle > s.cfg.MaxIdleRounds {
-			return p, fmt.Errorf("%w after %d rounds: queue %+v, %d failing ingests", ErrNotIdle, idle-1, d, sr.Failed)
+			return p, fmt.Errorf("%w after %d rounds: queue %+v, %d failing ingests, %d objects settling", ErrNotIdle, idle-1, d, sr.Failed, sr.Settling)
 		}
 		if pr.Received == 0 {
-			if err := s.cfg.Sleep(ctx, s.cfg.RetryAfter); err != nil {
+			wait := s.cfg.RetryAfter
+			if wait <= 0 {
+				wait = time.Second
+			}
+			if err := s.cfg.Sleep(ctx, wait); err != nil {
 				return p, err
 			}
 		}

@@ -206,6 +206,9 @@ func TestRunUntilIdleReadsEveryLineOnce(t *testing.T) {
 	if err := os.WriteFile(fp, []byte(jsonl(2, "hand")), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chtimes(fp, clock.Now(), clock.Now()); err != nil { // written "now" on the virtual clock
+		t.Fatal(err)
+	}
 	p, err = s.RunUntilIdle(ctx)
 	if err != nil || p.Ingest.Claimed != 1 || p.Messages != 1 || len(lc.lines) != 2 {
 		t.Fatalf("after restart %+v %v %v", p, err, lc.lines)

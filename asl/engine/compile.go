@@ -325,6 +325,12 @@ func (c *compiler) intField(obj map[string]any, field, where string) (int, bool)
 func (c *compiler) state(name string, obj map[string]any, where string) *state {
 	s := &state{name: name}
 	s.typ, _ = obj["Type"].(string)
+	// Workflow variables need "$name" references in every path and
+	// template, which the JSONPath and payload packages do not resolve;
+	// refusing is better than silently running without them.
+	if _, ok := obj["Assign"]; ok {
+		c.fail(where+"/Assign", "workflow variables (Assign) are not supported by the local engine")
+	}
 	s.next, _ = obj["Next"].(string)
 	s.end, _ = obj["End"].(bool)
 	s.inputPath = c.optPath(obj, "InputPath", where)
@@ -351,6 +357,9 @@ func (c *compiler) state(name string, obj map[string]any, where string) *state {
 				c.fail(w+"/Next", "required")
 			}
 			ct.resultPath = c.resultPath(ko, w)
+			if _, ok := ko["Assign"]; ok {
+				c.fail(w+"/Assign", "workflow variables (Assign) are not supported by the local engine")
+			}
 			s.catch = append(s.catch, ct)
 		}
 	}

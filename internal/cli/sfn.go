@@ -243,6 +243,10 @@ func sfnRun(ctx context.Context, env Env, args []string) int {
 		if errors.Is(err, engine.ErrInvalidName) || errors.Is(err, engine.ErrInvalidExecutionInput) {
 			return ExitUsage
 		}
+		if x.ExecutionArn != "" {
+			// Interrupted: the execution was aborted; say so on stdout too.
+			writeJSON(env.Stdout, executionJSON(x))
+		}
 		return ExitFailure
 	}
 	if err := writeJSON(env.Stdout, executionJSON(x)); err != nil {

@@ -231,12 +231,8 @@ func (c *compiler) program(obj map[string]any, where string) *program {
 		for _, k := range s.catch {
 			check(k.next, "Catch")
 		}
-		var walk func(r *rule)
-		walk = func(r *rule) {
-			check(r.next, "Choices")
-		}
 		for _, r := range s.choices {
-			walk(r)
+			check(r.next, "Choices") // only top-level rules have a Next
 		}
 	}
 	return p

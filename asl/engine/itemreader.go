@@ -225,7 +225,7 @@ func (x *execution) writeResults(ctx context.Context, st *state, input any, mapR
 		dir = strings.TrimSuffix(prefix, "/") + "/" + runID
 	}
 	var ok, failed []any
-	for i, it := range its {
+	for _, it := range its {
 		rec := map[string]any{
 			"ExecutionArn":        fmt.Sprintf("arn:aws:states:%s:%s:execution:%s/%s:%s", DefaultRegion, LocalAccount, x.smName, st.name, it.name),
 			"Input":               jsonText(it.input),
@@ -238,7 +238,6 @@ func (x *execution) writeResults(ctx context.Context, st *state, input any, mapR
 			"StopDate":            it.stop.UTC().Format(time.RFC3339Nano),
 			"RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
 		}
-		_ = i
 		if it.err != nil {
 			rec["Status"] = StatusFailed
 			rec["Error"] = it.err.Name

@@ -16,6 +16,10 @@ type Retrier struct {
 	JitterFull      bool    // JitterStrategy FULL
 }
 
+// maxRetryDelaySeconds bounds an uncapped back-off (about 31 years) so the
+// delay fits a time.Duration; AWS caps MaxDelaySeconds far lower anyway.
+const maxRetryDelaySeconds = 1e9
+
 // RetryDelay is the wait before retry number attempt (1-based) of r:
 // IntervalSeconds * BackoffRate^(attempt-1), capped by MaxDelaySeconds, and
 // with FULL jitter a uniformly random duration in [0, delay] drawn from rnd
@@ -29,8 +33,8 @@ func (r Retrier) RetryDelay(attempt int, rnd *rand.Rand) time.Duration {
 	if r.MaxDelaySeconds > 0 && secs > r.MaxDelaySeconds {
 		secs = r.MaxDelaySeconds
 	}
-	if math.IsInf(secs, 0) || secs > 1e9 {
-		secs = 1e9
+	if math.IsInf(secs, 0) || secs > maxRetryDelaySeconds {
+		secs = maxRetryDelaySeconds
 	}
 	if r.JitterFull && rnd != nil {
 		secs = rnd.Float64() * secs

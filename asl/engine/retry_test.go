@@ -29,6 +29,7 @@ func TestRetryDelayProperties(t *testing.T) {
 		if r.MaxDelaySeconds > 0 && want > r.MaxDelaySeconds {
 			want = r.MaxDelaySeconds
 		}
+		want = math.Min(want, maxRetryDelaySeconds) // the engine's overflow guard
 		got := r.RetryDelay(attempt, nil).Seconds()
 		if math.Abs(got-want) > 1e-6*want+1e-9 {
 			t.Fatalf("delay(%d) = %v, want %v", attempt, got, want)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/serverless-elt/elt/internal/embedded"
 	"github.com/serverless-elt/elt/internal/queue"
 )
 
@@ -44,9 +43,8 @@ func runQueue(ctx context.Context, env Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	st, err := embedded.Open(ctx, sf.config(env))
+	st, err := openStack(ctx, env, sf, "elt queue")
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "elt queue: %v\n", err)
 		return ExitFailure
 	}
 	defer st.Close()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/fault"
 )
 
 // stackFlags are the flags every command that opens the embedded stack takes.
@@ -21,6 +22,7 @@ type stackFlags struct {
 	verbose    bool
 	chunkBytes int64
 	settle     time.Duration
+	lockWait   time.Duration
 }
 
 func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
@@ -31,6 +33,7 @@ func (f *stackFlags) register(fs *flag.FlagSet, env Env) {
 	fs.StringVar(&f.dataDir, "data-dir", def, "data directory of the embedded stack (env ELT_DATA_DIR)")
 	fs.BoolVar(&f.verbose, "v", false, "log every pipeline step to stderr")
 	fs.Int64Var(&f.chunkBytes, "chunk-bytes", 0, "bytes per JSONL work item planned by ingest (default 64 MiB)")
+	fs.DurationVar(&f.lockWait, "lock-timeout", 5*time.Second, "how long to wait for another elt process to release the data dir")
 	fs.DurationVar(&f.settle, "settle", time.Second, "how long a bronze object must be unmodified before it is ingested (0: at once)")
 }
 
@@ -44,11 +47,24 @@ func (f *stackFlags) config(env Env) embedded.Config {
 		level = slog.LevelInfo
 	}
 	return embedded.Config{
-		DataDir:    f.dataDir,
-		ChunkBytes: f.chunkBytes,
-		Settle:     settle,
-		Log:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		DataDir:     f.dataDir,
+		ChunkBytes:  f.chunkBytes,
+		Settle:      settle,
+		LockTimeout: f.lockWait,
+		Log:         slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
 	}
+}
+
+// openStack opens the embedded stack, explaining the usual reason it cannot.
+func openStack(ctx context.Context, env Env, sf stackFlags, cmd string) (*embedded.Stack, error) {
+	st, err := embedded.Open(ctx, sf.config(env))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		if fault.Is(err, fault.Transient) {
+			fmt.Fprintf(env.Stderr, "%s: is another elt (e.g. 'elt up') using %s? Only one process opens a data dir at a time.\n", cmd, sf.dataDir)
+		}
+	}
+	return st, err
 }
 
 // newFlagSet makes a flag set whose errors and help go to stderr.
@@ -191,9 +207,8 @@ func runRun(ctx context.Context, env Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	st, err := embedded.Open(ctx, sf.config(env))
+	st, err := openStack(ctx, env, sf, "elt run")
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "elt run: %v\n", err)
 		return ExitFailure
 	}
 	defer st.Close()

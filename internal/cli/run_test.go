@@ -159,3 +159,17 @@ func TestQueueStatusAndRedriveMoveDeadLetters(t *testing.T) {
 		t.Fatalf("after redrive: %+v", st)
 	}
 }
+
+func TestSecondProcessOnADataDirIsExplained(t *testing.T) {
+	data := t.TempDir()
+	// Another process holds the queue file (bbolt's exclusive lock).
+	q, err := boltqueue.Open(filepath.Join(data, "queue.db"), boltqueue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	code, _, stderr := runCLI(t, "queue", "status", "--data-dir", data, "--lock-timeout", "50ms")
+	if code != ExitFailure || !strings.Contains(stderr, "Only one process opens a data dir") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+}

@@ -26,9 +26,8 @@ func runUp(ctx context.Context, env Env, args []string) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	st, err := embedded.Open(ctx, sf.config(env))
+	st, err := openStack(ctx, env, sf, "elt up")
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "elt up: %v\n", err)
 		return ExitFailure
 	}
 	defer st.Close()

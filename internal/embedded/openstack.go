@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/serverless-elt/elt/internal/bus"
 	"github.com/serverless-elt/elt/internal/bus/localbus"
@@ -34,13 +33,13 @@ func Open(ctx context.Context, cfg Config, rules ...Rule) (*Stack, error) {
 		return nil, err
 	}
 	q, err := boltqueue.Open(filepath.Join(cfg.DataDir, "queue.db"), boltqueue.Options{
-		VisibilityTimeout: cfg.VisibilityTimeout, MaxReceiveCount: cfg.MaxReceiveCount, Now: cfg.Now, LockTimeout: 5 * time.Second,
+		VisibilityTimeout: cfg.VisibilityTimeout, MaxReceiveCount: cfg.MaxReceiveCount, Now: cfg.Now, LockTimeout: cfg.LockTimeout,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("open queue: %w", err))
 	}
 	closers = append(closers, q)
-	l, err := boltledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), boltledger.Options{Now: cfg.Now, LockTimeout: 5 * time.Second})
+	l, err := boltledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), boltledger.Options{Now: cfg.Now, LockTimeout: cfg.LockTimeout})
 	if err != nil {
 		return fail(fmt.Errorf("open ledger: %w", err))
 	}

@@ -79,6 +79,10 @@ type Config struct {
 	// progress for in-flight messages or failing ingests (default 120).
 	MaxIdleRounds int
 
+	// LockTimeout bounds the wait for another process's lock on the data
+	// dir's files (default 5s).
+	LockTimeout time.Duration
+
 	// Now and Sleep are the clock (tests inject a virtual one).
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -124,6 +128,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.PollWait <= 0 {
 		c.PollWait = time.Second
+	}
+	if c.LockTimeout <= 0 {
+		c.LockTimeout = 5 * time.Second
 	}
 	if c.MaxIdleRounds <= 0 {
 		c.MaxIdleRounds = 120

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -89,11 +88,6 @@ func runTransform(ctx context.Context, env Env, args []string) int {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	if env.Getenv("GOGC") == "" {
-		// A batch conversion has a small live heap and allocates fast; fewer
-		// GC cycles save CPU while memory stays bounded (live heap x 5).
-		debug.SetGCPercent(400)
-	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,7 +153,7 @@ func TestChaos(t *testing.T) {
 
 func runChaos(t *testing.T, seed uint64) {
 	ctx := t.Context()
-	dir := t.TempDir()
+	dir := chaosDir(t)
 	clock := newVirtualClock()
 	input := makeChaosInput(seed)
 	inj := faultinject.New(seed,
@@ -266,6 +267,21 @@ func runChaos(t *testing.T, seed uint64) {
 	if inv.Queue != (queue.Depth{}) || inv.DLQ != (queue.Depth{}) {
 		t.Errorf("queue %+v dlq %+v", inv.Queue, inv.DLQ)
 	}
+}
+
+// chaosDir is the data dir of a chaos run: in memory (/dev/shm) when the
+// machine has it. The crashes here are simulated (calls stop reaching the
+// backends), not power losses, so fsync durability is not under test, and
+// on a disk the run's thousands of fsyncs take most of its time.
+func chaosDir(t *testing.T) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "elt-chaos-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // silverEventIDs reads the event_id column of every silver Parquet file.

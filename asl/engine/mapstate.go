@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -201,6 +202,18 @@ feed:
 	close(next)
 	wg.Wait()
 	th.lane.Join(lanes...)
+	if th.lane.Virtual() && fe.get() == nil {
+		// Every iteration ran on a lane forked at the Map's start. With at
+		// most `workers` running at once, AWS starts item i when a slot
+		// frees up, so the Map ends at the list-scheduling makespan of the
+		// item durations in item order. Waiting out the difference also
+		// lets the execution timeout fire where it would on AWS.
+		if end := listScheduleEnd(its, workers); end.After(th.lane.Now()) {
+			if err := th.lane.Sleep(ctx, end.Sub(th.lane.Now())); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if err := fe.get(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -234,7 +247,7 @@ func (x *execution) runDistributed(ctx context.Context, th *thread, st *state, i
 	x.event(th, "MapRunStarted", map[string]any{"mapRunArn": mapRunArn})
 	workers := conc
 	if workers == 0 {
-		workers = 1000 // AWS: up to 10,000 child executions; bounded here to keep goroutines sane
+		workers = 10000 // AWS runs up to 10,000 child executions at once
 	}
 	its, err := x.iterate(ctx, th, st, inputs, workers, true, false)
 	if err != nil {
@@ -325,4 +338,39 @@ func (x *execution) floatField(v float64, p *jsonpath.Path, input any, field str
 	}
 	f, _ := r.Float64()
 	return math.Min(f, 100), nil
+}
+
+// listScheduleEnd is when the last of the iterations ends if they start in
+// item order, each as soon as one of `slots` slots is free, and each takes
+// the (virtual) time it took on its own lane.
+func listScheduleEnd(its []iteration, slots int) time.Time {
+	if len(its) == 0 {
+		return time.Time{}
+	}
+	origin := its[0].start
+	if slots <= 0 || slots > len(its) {
+		slots = len(its)
+	}
+	free := make(durationHeap, slots) // all slots free at the Map's start
+	end := time.Duration(0)
+	for _, it := range its {
+		s := heap.Pop(&free).(time.Duration)
+		f := s + it.stop.Sub(it.start)
+		heap.Push(&free, f)
+		end = max(end, f)
+	}
+	return origin.Add(end)
+}
+
+type durationHeap []time.Duration
+
+func (h durationHeap) Len() int           { return len(h) }
+func (h durationHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h durationHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *durationHeap) Push(x any)        { *h = append(*h, x.(time.Duration)) }
+func (h *durationHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

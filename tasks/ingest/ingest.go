@@ -10,7 +10,8 @@
 // marks the event's claim done and counts it as superseded. The overwrite
 // raised its own ObjectCreated event, which claims the new ETag and ingests
 // it. Transform pins the ETag too (IfMatch), so an overwrite between ingest
-// and transform cannot mix versions.
+// and transform cannot mix versions. Buckets are unversioned, as in the
+// original project, so the event's versionId is not used.
 package ingest
 
 import (

@@ -141,9 +141,14 @@ type MemStore struct {
 }
 
 type memExec struct {
-	x      Execution
-	events []Event
+	x Execution
+	// events in chunks of eventChunk, so a long history never gets copied
+	// as it grows.
+	events [][]Event
+	n      int
 }
+
+const eventChunk = 1024
 
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *MemStore {
@@ -169,7 +174,12 @@ type memWriter struct {
 
 func (w *memWriter) Event(e Event) error {
 	w.s.mu.Lock()
-	w.e.events = append(w.e.events, e)
+	if w.e.n%eventChunk == 0 {
+		w.e.events = append(w.e.events, make([]Event, 0, eventChunk))
+	}
+	last := len(w.e.events) - 1
+	w.e.events[last] = append(w.e.events[last], e)
+	w.e.n++
 	w.s.mu.Unlock()
 	return nil
 }
@@ -206,7 +216,11 @@ func (s *MemStore) History(_ context.Context, arn string) ([]Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrExecutionDoesNotExist, arn)
 	}
-	return append([]Event(nil), e.events...), nil
+	out := make([]Event, 0, e.n)
+	for _, c := range e.events {
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 func (s *MemStore) ListExecutions(_ context.Context, smArn string) ([]Execution, error) {

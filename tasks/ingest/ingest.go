@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/ledger"
@@ -58,7 +59,8 @@ type Config struct {
 	// Backoff is the first retry delay; it doubles up to MaxBackoff.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
-	// Owner names this worker in the ledger (e.g. the Lambda request id).
+	// Owner names this worker in the ledger (default "ingest"); on Lambda
+	// the invocation's request id is appended.
 	Owner string
 }
 
@@ -245,7 +247,7 @@ func (h *Handler) object(ctx context.Context, o Object) (result, int, error) {
 		head = &info
 	}
 	ck := ClaimKey(o.Bucket, o.Key, etag)
-	owner := h.cfg.Owner
+	owner := h.owner(ctx)
 	outcome, err := h.deps.Ledger.Claim(ctx, ck, owner, h.cfg.Lease)
 	if err != nil {
 		return 0, 0, fmt.Errorf("claim %s: %w", ck, err)
@@ -278,6 +280,16 @@ func (h *Handler) object(ctx context.Context, o Object) (result, int, error) {
 		return 0, 0, fmt.Errorf("complete %s: %w", ck, err)
 	}
 	return res, n, nil
+}
+
+// owner names the claimant. On Lambda each invocation is its own claimant
+// (the request id), so two concurrent invocations for duplicate events do
+// not renew each other's lease: the second gets Held and retries.
+func (h *Handler) owner(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return h.cfg.Owner + "/" + lc.AwsRequestID
+	}
+	return h.cfg.Owner
 }
 
 func (h *Handler) claimed(ctx context.Context, o Object, etag string, head *objstore.ObjectInfo, ck string) (result, int, error) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/ledger"
@@ -67,7 +68,9 @@ func (l *memLedger) Claim(_ context.Context, key, owner string, lease time.Durat
 		if c.done {
 			return ledger.Done, nil
 		}
-		return ledger.Held, nil
+		if c.owner != owner { // the owner itself renews (as boltledger does)
+			return ledger.Held, nil
+		}
 	}
 	l.claims[key] = &claimState{owner: owner, until: l.now().Add(lease)}
 	return ledger.Claimed, nil
@@ -488,5 +491,26 @@ func TestTestEventIsIgnored(t *testing.T) {
 	}
 	if len(f.ledger.log) != 0 {
 		t.Fatal("touched the ledger")
+	}
+}
+
+// Two Lambda invocations handling duplicate events at the same time: the
+// second sees the first's claim as held (not its own to renew) and retries.
+func TestConcurrentInvocationsDoNotShareAClaim(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.put("bronze", "bronze/a.jsonl", "e", 10)
+	ck := ClaimKey("bronze", "bronze/a.jsonl", "e")
+	first := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	if out, err := f.ledger.Claim(first, ck, f.h.owner(first), time.Minute); err != nil || out != ledger.Claimed {
+		t.Fatalf("first claim %v %v", out, err)
+	}
+	second := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-2"})
+	_, err := f.h.Handle(second, event(created("bronze", "bronze/a.jsonl", "e")))
+	var held *ClaimHeld
+	if !errors.As(err, &held) {
+		t.Fatalf("err = %v, want ClaimHeld", err)
+	}
+	if f.ledger.claims[ck].owner != "ingest/req-1" {
+		t.Fatalf("owner %q", f.ledger.claims[ck].owner)
 	}
 }

@@ -29,7 +29,8 @@ const sfnUsage = `elt sfn run --definition FILE [--input JSON|@FILE] [--name NAM
                 [--var KEY=VALUE ...] [--real-time] [--data-dir D]
        elt sfn history EXECUTION_ARN [--output text|json] [--data-dir D]
        elt sfn describe EXECUTION_ARN [--data-dir D]
-       elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--mock-config FILE] [--data-dir D]
+       elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--mock-config FILE]
+                [--workflows DIR] [--data-dir D]
 
 run executes one state machine on the local engine to its end and prints a
 DescribeExecution-shaped JSON object. Time is virtual unless --real-time:
@@ -45,7 +46,8 @@ describe prints an execution's DescribeExecution JSON.
 serve runs the Step Functions API on a loopback address, for the AWS SDKs
 and CLI with an endpoint override (aws --endpoint-url http://ADDR stepfunctions ...).
 With --mock-config, StartExecution on "<state machine ARN>#<TestCase>" runs
-that test case, as Step Functions Local does.`
+that test case, as Step Functions Local does. --workflows registers every
+DIR/*.asl.json (named after the file) that is not registered yet.`
 
 // varFlags collects repeated --var KEY=VALUE flags.
 type varFlags map[string]string
@@ -331,6 +333,7 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 	addr := fs.String("addr", "127.0.0.1:8083", "loopback address to listen on")
 	virtual := fs.Bool("virtual-time", false, "simulate time (Wait states finish at once)")
 	mockPath := fs.String("mock-config", "", "mock configuration file (Step Functions Local format)")
+	workflowsDir := fs.String("workflows", "", "register DIR/*.asl.json as state machines")
 	dataDir := dataDirFlag(fs, env)
 	rest, code, done := parseFlags(fs, args)
 	if done {
@@ -359,6 +362,12 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	defer closeFn()
+	if *workflowsDir != "" {
+		if err := registerWorkflows(ctx, e, *workflowsDir, env.Stderr); err != nil {
+			fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
+			return ExitUsage
+		}
+	}
 	l, err := sfnlocal.Listen(*addr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
@@ -377,4 +386,35 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// registerWorkflows registers each DIR/*.asl.json not registered yet, after
+// validating it.
+func registerWorkflows(ctx context.Context, e *engine.Engine, dir string, log io.Writer) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.asl.json"))
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no *.asl.json in %s", dir)
+	}
+	for _, f := range files {
+		def, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if ps := validate.Definition(def); len(ps) > 0 {
+			return fmt.Errorf("%s: %s", f, ps[0])
+		}
+		name := stateMachineName(f)
+		rec := engine.StateMachineRecord{StateMachineArn: engine.StateMachineArn(name), Name: name, Definition: string(def), Type: "STANDARD", CreationDate: time.Now().UTC()}
+		switch err := e.Store().PutStateMachine(ctx, rec); {
+		case err == nil:
+			fmt.Fprintf(log, "elt sfn serve: registered %s\n", rec.StateMachineArn)
+		case errors.Is(err, engine.ErrStateMachineAlreadyExists):
+		default:
+			return err
+		}
+	}
+	return nil
 }

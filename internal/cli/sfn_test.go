@@ -200,3 +200,28 @@ func TestSfnRunWorkflowsWithMocks(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterWorkflows(t *testing.T) {
+	data := t.TempDir()
+	e, closeFn, err := sfnEngine(data, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	var log bytes.Buffer
+	for i := 0; i < 2; i++ { // the second time finds them registered
+		if err := registerWorkflows(context.Background(), e, "../../workflows", &log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sms, err := e.Store().ListStateMachines(context.Background())
+	if err != nil || len(sms) == 0 || sms[0].Name == "" {
+		t.Fatalf("%v %+v", err, sms)
+	}
+	if strings.Count(log.String(), "registered") != len(sms) {
+		t.Fatalf("log %q for %d machines", log.String(), len(sms))
+	}
+	if err := registerWorkflows(context.Background(), e, t.TempDir(), &log); err == nil {
+		t.Fatal("empty directory accepted")
+	}
+}

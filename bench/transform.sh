@@ -4,12 +4,12 @@
 # show that memory stays flat as the file grows.
 #
 # usage: bench/transform.sh            (from the repo root; `make bench`)
-# env:   BENCH_DIR (scratch, default /tmp/elt-bench), BENCH_SIZES ("250000 1000000"),
+# env:   BENCH_DIR (scratch, default /tmp/elt-bench), BENCH_SIZES ("250000 1000000 2000000"),
 #        BENCH_TYPE (shipments), ELT_DUCKDB (path to run.sh), GO (go)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${BENCH_DIR:-/tmp/elt-bench}
-sizes=${BENCH_SIZES:-"250000 1000000"}
+sizes=${BENCH_SIZES:-"250000 1000000 2000000"}
 typ=${BENCH_TYPE:-shipments}
 go=${GO:-go}
 duck=${ELT_DUCKDB:-$root/../shared/bench/duckdb/run.sh}

@@ -81,12 +81,15 @@ func schemaFor(t *records.Type) *parquet.Schema {
 	return parquet.NewSchema(t.Name, parquet.SchemaOf(reflect.New(st).Elem().Interface()))
 }
 
-// rowWriter writes records of one type to one Parquet file, batching rows.
+// rowWriter writes records of one type to one Parquet file. Values are
+// collected per column and handed to the column writers in batches (the
+// library's ColumnWriters API), which costs less than assembling rows.
 type rowWriter struct {
 	typ     *records.Type
 	w       *parquet.Writer
-	rows    []parquet.Row
-	n       int
+	cols    [][]parquet.Value
+	n       int   // rows in the current batch
+	inGroup int64 // rows in the current row group
 	written int64
 	// per-file lineage constants
 	object, etag []byte
@@ -97,21 +100,19 @@ type rowWriter struct {
 // many rows the file gets.
 const rowGroupRows = 128 << 10
 
-const batchRows = 256
+const batchRows = 1024
 
 func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src Source) *rowWriter {
 	w := parquet.NewWriter(out, schema,
 		parquet.Compression(fastSnappy{}),
-		parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.CreatedBy("elt", "silver", ""),
 	)
-	rows := make([]parquet.Row, batchRows)
-	ncol := len(typ.Fields) + 7
-	for i := range rows {
-		rows[i] = make(parquet.Row, 0, ncol)
+	cols := make([][]parquet.Value, len(typ.Fields)+7)
+	for i := range cols {
+		cols[i] = make([]parquet.Value, 0, batchRows)
 	}
 	return &rowWriter{
-		typ: typ, w: w, rows: rows,
+		typ: typ, w: w, cols: cols,
 		object:   []byte(src.Object()),
 		etag:     []byte(src.ETag),
 		ingested: src.IngestedAt.UnixMicro(),
@@ -143,14 +144,13 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 // write appends one record. Strings are referenced, not copied, until the
 // batch is flushed; records' strings are immutable so that is safe.
 func (rw *rowWriter) write(rec *records.Record, pos Position) error {
-	row := rw.rows[rw.n][:0]
-	col := 0
+	cols := rw.cols
 	if rec.EventID == "" {
-		row = append(row, parquet.NullValue().Level(0, 0, col))
+		cols[0] = append(cols[0], parquet.NullValue().Level(0, 0, 0))
 	} else {
-		row = append(row, parquet.ByteArrayValue(bytesOf(rec.EventID)).Level(0, 1, col))
+		cols[0] = append(cols[0], parquet.ByteArrayValue(bytesOf(rec.EventID)).Level(0, 1, 0))
 	}
-	col++
+	col := 1
 	for i := range rw.typ.Fields {
 		f := &rw.typ.Fields[i]
 		v := &rec.Values[i]
@@ -158,40 +158,34 @@ func (rw *rowWriter) write(rec *records.Record, pos Position) error {
 		if !f.Required {
 			def = 1
 		}
-		if v.Null {
-			row = append(row, parquet.NullValue().Level(0, 0, col))
-			col++
-			continue
-		}
 		var pv parquet.Value
-		switch f.Kind {
-		case records.String:
+		switch {
+		case v.Null:
+			pv, def = parquet.NullValue(), 0
+		case f.Kind == records.String:
 			pv = parquet.ByteArrayValue(bytesOf(v.Str))
-		case records.Float:
+		case f.Kind == records.Float:
 			pv = parquet.DoubleValue(v.Num)
-		case records.Int:
+		case f.Kind == records.Int:
 			pv = parquet.Int64Value(v.Int)
-		case records.Time:
+		case f.Kind == records.Time:
 			pv = parquet.Int64Value(v.Time.UnixMicro())
 		}
-		row = append(row, pv.Level(0, def, col))
+		cols[col] = append(cols[col], pv.Level(0, def, col))
 		col++
 	}
-	row = append(row,
-		parquet.Int64Value(rec.EventTime.UnixMicro()).Level(0, 0, col),
-		parquet.ByteArrayValue(rw.object).Level(0, 0, col+1),
-		parquet.ByteArrayValue(rw.etag).Level(0, 0, col+2),
-		parquet.Int64Value(pos.Offset).Level(0, 0, col+3),
-	)
+	cols[col] = append(cols[col], parquet.Int64Value(rec.EventTime.UnixMicro()).Level(0, 0, col))
+	cols[col+1] = append(cols[col+1], parquet.ByteArrayValue(rw.object).Level(0, 0, col+1))
+	cols[col+2] = append(cols[col+2], parquet.ByteArrayValue(rw.etag).Level(0, 0, col+2))
+	cols[col+3] = append(cols[col+3], parquet.Int64Value(pos.Offset).Level(0, 0, col+3))
 	if pos.Index >= 0 {
-		row = append(row, parquet.Int64Value(int64(pos.Index)).Level(0, 1, col+4))
+		cols[col+4] = append(cols[col+4], parquet.Int64Value(int64(pos.Index)).Level(0, 1, col+4))
 	} else {
-		row = append(row, parquet.NullValue().Level(0, 0, col+4))
+		cols[col+4] = append(cols[col+4], parquet.NullValue().Level(0, 0, col+4))
 	}
-	row = append(row, parquet.Int64Value(rw.ingested).Level(0, 0, col+5))
-	rw.rows[rw.n] = row
+	cols[col+5] = append(cols[col+5], parquet.Int64Value(rw.ingested).Level(0, 0, col+5))
 	rw.n++
-	if rw.n == len(rw.rows) {
+	if rw.n == batchRows {
 		return rw.flush()
 	}
 	return nil
@@ -201,11 +195,21 @@ func (rw *rowWriter) flush() error {
 	if rw.n == 0 {
 		return nil
 	}
-	n, err := rw.w.WriteRows(rw.rows[:rw.n])
-	rw.written += int64(n)
+	for i, cw := range rw.w.ColumnWriters() {
+		if _, err := cw.WriteRowValues(rw.cols[i]); err != nil {
+			return fmt.Errorf("write parquet column %d: %w", i, err)
+		}
+		clear(rw.cols[i]) // drop references to the batch's strings
+		rw.cols[i] = rw.cols[i][:0]
+	}
+	rw.written += int64(rw.n)
+	rw.inGroup += int64(rw.n)
 	rw.n = 0
-	if err != nil {
-		return fmt.Errorf("write parquet rows: %w", err)
+	if rw.inGroup >= rowGroupRows {
+		rw.inGroup = 0
+		if err := rw.w.Flush(); err != nil {
+			return fmt.Errorf("flush parquet row group: %w", err)
+		}
 	}
 	return nil
 }

@@ -251,3 +251,55 @@ func TestDuckDBReadsSilver(t *testing.T) {
 		}
 	}
 }
+
+// A partition larger than a row group is split into several row groups and
+// every row is kept.
+func TestManyRowGroups(t *testing.T) {
+	st := newStore(t)
+	p := records.Default().NewParser()
+	cw := NewChunkWriter(src, Options{Bucket: "lake", TempDir: t.TempDir()}, nil)
+	const n = rowGroupRows + 1000
+	var rec records.Record
+	for i := 0; i < n; i++ {
+		line := fmt.Sprintf(`{"record_type":"tracking_events","event_id":"e%d","shipment_id":"S","status":"x","city":"y","event_time":"2024-05-01T10:00:00Z"}`, i)
+		if err := p.Parse([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := cw.Add(&rec, Position{Offset: int64(i), Index: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, err := cw.Commit(context.Background(), st)
+	if err != nil || len(ws) != 1 || ws[0].Rows != n {
+		t.Fatalf("%+v %v", ws, err)
+	}
+	path, _ := st.Path("lake", ws[0].Key)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.NumRows() != n || len(pf.RowGroups()) < 2 {
+		t.Fatalf("rows %d in %d row groups", pf.NumRows(), len(pf.RowGroups()))
+	}
+	rows := make([]parquet.Row, 1)
+	last := pf.RowGroups()[len(pf.RowGroups())-1].Rows()
+	defer last.Close()
+	last.SeekToRow(lastIndex(pf))
+	if _, err := last.ReadRows(rows); err != nil && err.Error() != "EOF" {
+		t.Fatal(err)
+	}
+	if got := rows[0][0].String(); got != fmt.Sprintf("e%d", n-1) {
+		t.Fatalf("last row event_id %q", got)
+	}
+}
+
+func lastIndex(pf *parquet.File) int64 {
+	rgs := pf.RowGroups()
+	return rgs[len(rgs)-1].NumRows() - 1
+}

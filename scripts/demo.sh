@@ -80,10 +80,16 @@ echo "OK"
 say "read silver back with DuckDB"
 duck=${ELT_DUCKDB:-../shared/bench/duckdb/run.sh}
 if command -v node >/dev/null 2>&1 && [ -x "$duck" ]; then
+  duckrows=0
   for t in shipments tracking_events invoice_lines; do
     echo "$t:"
-    "$duck" inspect "$DATA/store/silver/silver/$t/**/*.parquet"
+    out=$("$duck" inspect "$DATA/store/silver/silver/$t/**/*.parquet")
+    echo "$out"
+    n=$(printf '%s' "$out" | grep -o '"rows":[0-9]*' | head -1 | grep -o '[0-9]*$')
+    duckrows=$((duckrows + ${n:-0}))
   done
+  echo "DuckDB reads $duckrows rows; the pipeline counted $silver"
+  [ "$duckrows" -eq "$silver" ] || die "DuckDB reads $duckrows silver rows, the pipeline counted $silver"
 else
   echo "skipped: node or $duck not available"
 fi

@@ -30,6 +30,16 @@ import (
 	"github.com/serverless-elt/elt/asl/intrinsic"
 )
 
+// Quotas of a Standard workflow execution (AWS developer guide, "Step
+// Functions service quotas"): at most 25,000 history events, and at most
+// one year of run time.
+const (
+	DefaultMaxHistoryEvents = 25000
+	MaxExecutionTime        = 365 * 24 * time.Hour
+)
+
+var errHistoryQuota = errors.New("history quota reached")
+
 // PayloadLimit is the Step Functions quota on state input and output and
 // execution input and output: 256 KiB of UTF-8 text.
 const PayloadLimit = 256 * 1024
@@ -59,6 +69,9 @@ type Options struct {
 	// MaxInlineConcurrency bounds an inline Map without MaxConcurrency
 	// (AWS runs up to 40 iterations at once); 0 means 40.
 	MaxInlineConcurrency int
+	// MaxHistoryEvents is the history quota: an execution that reaches it
+	// fails (States.Runtime). 0 means AWS's 25,000; negative means none.
+	MaxHistoryEvents int
 }
 
 // Engine runs executions. It is safe for concurrent use.
@@ -73,6 +86,7 @@ type Engine struct {
 	log          *slog.Logger
 	payloadLimit int
 	inlineConc   int
+	maxEvents    int
 
 	mu       sync.Mutex
 	running  map[string]*Run
@@ -93,6 +107,7 @@ func New(o Options) *Engine {
 		log:          o.Logger,
 		payloadLimit: o.PayloadLimit,
 		inlineConc:   o.MaxInlineConcurrency,
+		maxEvents:    o.MaxHistoryEvents,
 		running:      map[string]*Run{},
 		tokens:       map[string]*callback{},
 		machines:     map[string]*Machine{},
@@ -117,6 +132,9 @@ func New(o Options) *Engine {
 	}
 	if e.inlineConc == 0 {
 		e.inlineConc = 40
+	}
+	if e.maxEvents == 0 {
+		e.maxEvents = DefaultMaxHistoryEvents
 	}
 	return e
 }
@@ -366,6 +384,11 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 		}
 	}
 	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	x.cancel = cancel
+	x.hist.limit = e.maxEvents
+	// No execution outlives a year; on the virtual clock this also ends a
+	// polling loop that never finishes instead of spinning forever.
+	lane.WithDeadline(start.Add(MaxExecutionTime), errExecutionTimeoutDeadline)
 	if m.root.timeout > 0 {
 		lane.WithDeadline(start.Add(m.root.timeout), errExecutionTimeoutDeadline)
 		if !lane.Virtual() {
@@ -442,6 +465,7 @@ type execution struct {
 
 	hist   historyRecorder
 	writer ExecutionWriter
+	cancel context.CancelCauseFunc
 
 	mu  sync.Mutex
 	rec Execution
@@ -468,7 +492,11 @@ func (x *execution) event(th *thread, typ string, details map[string]any) {
 	if th.quiet {
 		return
 	}
-	th.prev = x.hist.add(th.prev, th.lane.Now(), typ, details)
+	id, ok := x.hist.add(th.prev, th.lane.Now(), typ, details)
+	th.prev = id
+	if !ok {
+		x.cancel(errHistoryQuota)
+	}
 }
 
 var textBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -528,6 +556,10 @@ func (x *execution) run(ctx context.Context) {
 		x.rec.Status = StatusSucceeded
 		x.rec.Output = &text
 		typ, details = "ExecutionSucceeded", map[string]any{"output": text, "outputDetails": notTruncated}
+	case errors.Is(context.Cause(ctx), errHistoryQuota):
+		x.rec.Status, x.rec.Error = StatusFailed, ErrRuntime
+		x.rec.Cause = fmt.Sprintf("The execution reached the maximum number of history events (%d).", x.eng.maxEvents)
+		typ, details = "ExecutionFailed", map[string]any{"error": ErrRuntime, "cause": x.rec.Cause}
 	case errors.As(context.Cause(ctx), &ab):
 		x.rec.Status, x.rec.Error, x.rec.Cause = StatusAborted, ab.name, ab.cause
 		typ, details = "ExecutionAborted", map[string]any{"error": ab.name, "cause": ab.cause}
@@ -544,6 +576,9 @@ func (x *execution) run(ctx context.Context) {
 	rec := x.rec
 	x.mu.Unlock()
 	th.lane = x.lane
+	x.hist.mu.Lock()
+	x.hist.limit = 0 // the closing event is always recorded
+	x.hist.mu.Unlock()
 	x.event(th, typ, details)
 	if err := x.writer.Update(rec); err != nil {
 		x.eng.log.Warn("engine.execution_write_failed", "execution", x.arn, "err", err)

@@ -103,18 +103,23 @@ func detailsKey(typ string) string {
 }
 
 // historyRecorder numbers an execution's events in order and hands each
-// to a sink (the execution store), which keeps them.
+// to a sink (the execution store), which keeps them. Past limit events
+// (if limit > 0) are dropped and add reports false.
 type historyRecorder struct {
-	mu   sync.Mutex
-	last int64
-	sink func(Event)
+	mu    sync.Mutex
+	last  int64
+	limit int
+	sink  func(Event)
 }
 
 // add records an event caused by the event prev and returns its id. The
 // sink is called under the lock so the store sees events in id order.
-func (h *historyRecorder) add(prev int64, at time.Time, typ string, details map[string]any) int64 {
+func (h *historyRecorder) add(prev int64, at time.Time, typ string, details map[string]any) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.limit > 0 && h.last >= int64(h.limit) {
+		return prev, false
+	}
 	h.last++
 	e := Event{
 		ID:              h.last,
@@ -127,7 +132,7 @@ func (h *historyRecorder) add(prev int64, at time.Time, typ string, details map[
 	if h.sink != nil {
 		h.sink(e)
 	}
-	return e.ID
+	return e.ID, true
 }
 
 // notTruncated is the inputDetails/outputDetails of every event: local

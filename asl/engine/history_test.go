@@ -68,3 +68,23 @@ func TestHistoryIdsAndDetails(t *testing.T) {
 		}
 	}
 }
+
+// The Standard workflow quotas: 25,000 history events and one year of
+// run time end runaway loops instead of letting them spin.
+func TestExecutionQuotas(t *testing.T) {
+	loop := mustCompile(t, `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"A"},"Done":{"Type":"Succeed"}}}`)
+	e := New(Options{MaxHistoryEvents: 1000})
+	x := execute(t, e, loop, `{}`)
+	if x.Status != StatusFailed || x.Error != ErrRuntime {
+		t.Fatalf("%+v", x)
+	}
+	evs, _ := e.Store().History(context.Background(), x.ExecutionArn)
+	if len(evs) != 1001 || evs[1000].Type != "ExecutionFailed" {
+		t.Fatalf("%d events, last %s", len(evs), evs[len(evs)-1].Type)
+	}
+	poll := mustCompile(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"Next":"W2"},"W2":{"Type":"Pass","Next":"W"}}}`)
+	x = execute(t, New(Options{}), poll, `{}`)
+	if x.Status != StatusTimedOut || x.StopDate.Sub(x.StartDate) != MaxExecutionTime {
+		t.Fatalf("%s after %v", x.Status, x.StopDate.Sub(x.StartDate))
+	}
+}

@@ -76,8 +76,26 @@ func ParseTime(s string) (time.Time, error) {
 	if i != len(s) {
 		return time.Time{}, errTime
 	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+min*60+sec) - int64(offset)
+	return time.Unix(unix, int64(nsec)).UTC(), nil
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to the given
+// proleptic Gregorian date (H. Hinnant's algorithm); cheaper than time.Date.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y
+	if era < 0 {
+		era -= 399 // floor division (year 0000 in January or February)
+	}
+	era /= 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 func digits(s string) (int, bool) {

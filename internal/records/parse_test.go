@@ -213,7 +213,7 @@ func TestParseTimeMatchesStdlib(t *testing.T) {
 	for d := 0; d < 146097*2; d += 37 {
 		base := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d)
 		for i, off := range offs {
-			s := base.Add(time.Duration(i*7919) * time.Second).Format("2006-01-02T15:04:05") + ".0123" + off
+			s := base.Add(time.Duration(i*7919)*time.Second).Format("2006-01-02T15:04:05") + ".0123" + off
 			got, err := ParseTime(s)
 			want, werr := time.Parse(time.RFC3339Nano, s)
 			if (err == nil) != (werr == nil) || (err == nil && !got.Equal(want)) {

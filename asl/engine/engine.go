@@ -341,7 +341,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 		input:     input,
 		mocks:     mocks,
 		testCase:  in.TestCase,
-		mockCount: map[string]int{},
+		mocked:    &mockCounter{counts: map[string]int{}},
 	}
 	x.rec = Execution{
 		ExecutionArn:    x.arn,
@@ -470,8 +470,21 @@ type execution struct {
 	mu  sync.Mutex
 	rec Execution
 
-	mockMu    sync.Mutex
-	mockCount map[string]int
+	mocked *mockCounter // shared with the child executions of a distributed Map
+}
+
+// mockCounter counts the invocations of each mocked state.
+type mockCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (m *mockCounter) next(state string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.counts[state]
+	m.counts[state] = i + 1
+	return i
 }
 
 func (x *execution) record() Execution {
@@ -525,14 +538,18 @@ func jsonText(v any) string {
 	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
-func (x *execution) run(ctx context.Context) {
+func (x *execution) run(ctx context.Context) { x.runWith(ctx, x.m.root) }
+
+// runWith runs prog (the machine, or a distributed Map's item processor
+// for a child execution) on the execution's input and records the end.
+func (x *execution) runWith(ctx context.Context, prog *program) {
 	th := &thread{lane: x.lane}
 	x.event(th, "ExecutionStarted", map[string]any{
 		"input":        x.rec.Input,
 		"inputDetails": notTruncated,
 		"roleArn":      x.ctxExecution["RoleArn"],
 	})
-	out, err := x.runProgram(ctx, th, x.m.root, x.input)
+	out, err := x.runProgram(ctx, th, prog, x.input)
 	var text string
 	if err == nil {
 		text = jsonText(out)

@@ -228,3 +228,50 @@ func TestDistributedMap(t *testing.T) {
 		}
 	})
 }
+
+// Each item of a distributed Map is a child workflow execution of
+// "MACHINE/LABEL" with its own history and context object, persisted
+// like any execution and named in the ResultWriter records.
+func TestDistributedMapChildExecutions(t *testing.T) {
+	objs := newObjects(t)
+	putText(t, objs, "in", "items.json", `[{"id":1},{"id":2}]`)
+	store := &FileStore{Dir: t.TempDir()}
+	e := New(Options{Services: Services{Objects: objs}, Store: store})
+	m := mustCompile(t, `{"StartAt":"Fan out","States":{"Fan out":{"Type":"Map","Label":"Items",
+		"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"in","Key":"items.json"}},
+		"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"runs"}},
+		"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Who","States":{
+			"Who":{"Type":"Pass","Parameters":{"id.$":"$.id","execution.$":"$$.Execution.Id","machine.$":"$$.StateMachine.Name"},"End":true}}},"End":true}}}`)
+	x, err := e.Execute(context.Background(), StartInput{Machine: m, StateMachineName: "parent", Name: "p1"})
+	if err != nil || x.Status != StatusSucceeded {
+		t.Fatalf("%v %+v", err, x)
+	}
+	children, err := store.ListExecutions(context.Background(), StateMachineArn("parent/Items"))
+	if err != nil || len(children) != 2 {
+		t.Fatalf("children %v %+v", err, children)
+	}
+	for _, c := range children {
+		if c.Status != StatusSucceeded || c.Output == nil || !strings.Contains(*c.Output, `"execution":"`+c.ExecutionArn+`"`) || !strings.Contains(*c.Output, `"machine":"parent/Items"`) {
+			t.Errorf("child %+v %s", c, *c.Output)
+		}
+		evs, err := store.History(context.Background(), c.ExecutionArn)
+		if err != nil || len(evs) != 4 || evs[0].Type != "ExecutionStarted" || evs[3].Type != "ExecutionSucceeded" {
+			t.Errorf("child history %v %+v", err, evs)
+		}
+	}
+	parents, _ := store.ListExecutions(context.Background(), StateMachineArn("parent"))
+	if len(parents) != 1 {
+		t.Fatalf("the children's directory was listed as an execution: %+v", parents)
+	}
+	var out struct{ ResultWriterDetails struct{ Bucket, Key string } }
+	json.Unmarshal([]byte(*x.Output), &out)
+	var manifest struct {
+		ResultFiles map[string][]struct{ Key string }
+	}
+	json.Unmarshal([]byte(getText(t, objs, "out", out.ResultWriterDetails.Key)), &manifest)
+	var recs []map[string]any
+	json.Unmarshal([]byte(getText(t, objs, "out", manifest.ResultFiles["SUCCEEDED"][0].Key)), &recs)
+	if len(recs) != 2 || recs[0]["ExecutionArn"] != children[0].ExecutionArn && recs[0]["ExecutionArn"] != children[1].ExecutionArn {
+		t.Fatalf("result records %v", recs)
+	}
+}

@@ -203,7 +203,7 @@ func (x *execution) batch(st *state, inputs []any, input any, ctxObj map[string]
 // PREFIX/RUNID/manifest.json and SUCCEEDED_0.json / FAILED_0.json /
 // PENDING_0.json, and returns the state's result
 // {"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}.
-func (x *execution) writeResults(ctx context.Context, st *state, input any, mapRunArn, runID string, its []iteration) (any, error) {
+func (x *execution) writeResults(ctx context.Context, st *state, input any, mapRunArn, runID, label string, its []iteration) (any, error) {
 	store := x.eng.services.Objects
 	if store == nil {
 		return nil, fmt.Errorf("the engine has no object store configured")
@@ -227,14 +227,14 @@ func (x *execution) writeResults(ctx context.Context, st *state, input any, mapR
 	var ok, failed []any
 	for _, it := range its {
 		rec := map[string]any{
-			"ExecutionArn":        fmt.Sprintf("arn:aws:states:%s:%s:execution:%s/%s:%s", DefaultRegion, LocalAccount, x.smName, st.name, it.name),
+			"ExecutionArn":        it.arn,
 			"Input":               jsonText(it.input),
 			"InputDetails":        map[string]any{"Included": true},
 			"Name":                it.name,
 			"RedriveCount":        json.Number("0"),
 			"RedriveStatus":       "NOT_REDRIVABLE",
 			"StartDate":           it.start.UTC().Format(time.RFC3339Nano),
-			"StateMachineArn":     fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s/%s", DefaultRegion, LocalAccount, x.smName, st.name),
+			"StateMachineArn":     StateMachineArn(x.smName + "/" + mapLabel(label)),
 			"StopDate":            it.stop.UTC().Format(time.RFC3339Nano),
 			"RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
 		}

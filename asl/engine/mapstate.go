@@ -36,7 +36,8 @@ type iteration struct {
 	err    *Error
 	start  time.Time
 	stop   time.Time
-	name   string
+	name   string // child execution of a distributed Map
+	arn    string
 }
 
 // runMap runs a Map state: items from ItemsPath (or the ItemReader of a
@@ -96,7 +97,9 @@ func (x *execution) runMap(ctx context.Context, th *thread, st *state, input any
 	if workers == 0 {
 		workers = x.eng.inlineConc
 	}
-	its, err := x.iterate(ctx, th, st, inputs, workers, false, true)
+	its, err := x.iterate(ctx, th, st, inputs, workers, false, true, func(ctx context.Context, child *thread, i int) (any, error) {
+		return x.runProgram(ctx, child, st.processor, inputs[i])
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +144,8 @@ func typeOfJSON(v any) string {
 // time. With stopOnFailure the first failure cancels the rest (inline
 // Map); otherwise every item runs and failures are recorded (distributed
 // Map, which applies its tolerated-failure thresholds afterwards).
-func (x *execution) iterate(ctx context.Context, th *thread, st *state, inputs []any, workers int, quiet, stopOnFailure bool) ([]iteration, error) {
+func (x *execution) iterate(ctx context.Context, th *thread, st *state, inputs []any, workers int, quiet, stopOnFailure bool,
+	runItem func(ctx context.Context, child *thread, i int) (any, error)) ([]iteration, error) {
 	its := make([]iteration, len(inputs))
 	if workers <= 0 || workers > len(inputs) {
 		workers = len(inputs)
@@ -166,7 +170,7 @@ func (x *execution) iterate(ctx context.Context, th *thread, st *state, inputs [
 				histMu.Unlock()
 				its[i].input = inputs[i]
 				its[i].start = child.lane.Now()
-				out, err := x.runProgram(ictx, child, st.processor, inputs[i])
+				out, err := runItem(ictx, child, i)
 				its[i].stop = child.lane.Now()
 				lanesMu.Lock()
 				lanes = append(lanes, child.lane)
@@ -249,9 +253,17 @@ func (x *execution) runDistributed(ctx context.Context, th *thread, st *state, i
 	if workers == 0 {
 		workers = 10000 // AWS runs up to 10,000 child executions at once
 	}
-	its, err := x.iterate(ctx, th, st, inputs, workers, true, false)
+	children := make([]Execution, len(inputs))
+	its, err := x.iterate(ctx, th, st, inputs, workers, true, false, func(ctx context.Context, child *thread, i int) (any, error) {
+		rec, out, err := x.runChild(ctx, child.lane, st, mapLabel(label), inputs[i])
+		children[i] = rec
+		return out, err
+	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range its {
+		its[i].name, its[i].arn = children[i].Name, children[i].ExecutionArn
 	}
 	failed := 0
 	for _, it := range its {
@@ -283,12 +295,9 @@ func (x *execution) runDistributed(ctx context.Context, th *thread, st *state, i
 			}
 		}
 	}
-	for i := range its {
-		its[i].name = x.eng.newUUID()
-	}
 	var written any
 	if st.resultWriter != nil {
-		if written, err = x.writeResults(ctx, st, input, mapRunArn, runID, its); err != nil {
+		if written, err = x.writeResults(ctx, st, input, mapRunArn, runID, label, its); err != nil {
 			x.event(th, "MapRunFailed", map[string]any{"error": ErrResultWriterFailed, "cause": err.Error()})
 			x.event(th, "MapStateFailed", nil)
 			return nil, &Error{Name: ErrResultWriterFailed, Cause: err.Error()}
@@ -373,4 +382,92 @@ func (h *durationHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// mapLabel makes a Map's Label (or state name) usable as the second part
+// of its child executions' state machine name "MACHINE/LABEL".
+func mapLabel(label string) string {
+	b := []rune(label)
+	for i, r := range b {
+		if CheckName(string(r)) != nil {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	if len(b) == 0 {
+		return "Map"
+	}
+	return string(b)
+}
+
+// runChild runs one item of a distributed Map as a child workflow
+// execution of state machine "MACHINE/LABEL", with its own history and
+// context object ($$.Execution is the child), persisted like any
+// execution. A child that fails is an item failure; a child stopped by
+// the parent's timeout or abort stops the parent the same way.
+func (x *execution) runChild(ctx context.Context, lane Lane, st *state, label string, input any) (Execution, any, error) {
+	e := x.eng
+	smName := x.smName + "/" + label
+	name := e.newUUID()
+	cx := &execution{
+		eng:    e,
+		m:      x.m,
+		smName: smName,
+		arn:    ExecutionArn(smName, name),
+		lane:   lane,
+		input:  input,
+		mocks:  x.mocks,
+		mocked: x.mocked,
+	}
+	start := lane.Now()
+	cx.rec = Execution{
+		ExecutionArn:    cx.arn,
+		StateMachineArn: StateMachineArn(smName),
+		Name:            name,
+		Status:          StatusRunning,
+		StartDate:       start,
+		Input:           jsonText(input),
+	}
+	cx.ctxExecution = map[string]any{
+		"Id":           cx.arn,
+		"Input":        input,
+		"Name":         name,
+		"RoleArn":      x.ctxExecution["RoleArn"],
+		"StartTime":    start.UTC().Format(time.RFC3339Nano),
+		"RedriveCount": json.Number("0"),
+	}
+	cx.ctxStateMachine = map[string]any{"Id": StateMachineArn(smName), "Name": smName}
+	w, err := e.store.CreateExecution(ctx, cx.rec)
+	if err != nil {
+		return cx.rec, nil, &Error{Name: ErrRuntime, Cause: fmt.Sprintf("start child execution: %v", err)}
+	}
+	cx.writer = w
+	cx.hist.sink = func(ev Event) {
+		if err := w.Event(ev); err != nil {
+			e.log.Warn("engine.history_write_failed", "execution", cx.arn, "err", err)
+		}
+	}
+	cx.hist.limit = e.maxEvents
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	cx.cancel = cancel
+	cx.runWith(cctx, st.processor)
+	rec := cx.record()
+	switch rec.Status {
+	case StatusSucceeded:
+		out, err := decodeJSON([]byte(*rec.Output))
+		if err != nil {
+			return rec, nil, &Error{Name: ErrRuntime, Cause: err.Error()}
+		}
+		return rec, out, nil
+	case StatusTimedOut:
+		return rec, nil, &DeadlineError{Name: errExecutionTimeoutDeadline, At: *rec.StopDate}
+	case StatusAborted:
+		if err := ctx.Err(); err != nil {
+			return rec, nil, err
+		}
+	}
+	return rec, nil, &Error{Name: rec.Error, Cause: rec.Cause}
 }

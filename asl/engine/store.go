@@ -282,18 +282,35 @@ type FileStore struct {
 	Dir string
 }
 
+// smDir is the directory of a state machine's executions. A distributed
+// Map's child executions belong to "MACHINE/LABEL", kept in a
+// subdirectory; every segment must be a valid name.
+func (s *FileStore) smDir(sm string) (string, error) {
+	segs := strings.Split(sm, "/")
+	if len(segs) > 2 {
+		return "", fmt.Errorf("%w: %q", ErrInvalidName, sm)
+	}
+	for _, seg := range segs {
+		if err := CheckName(seg); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(append([]string{s.Dir, "executions"}, segs...)...), nil
+}
+
 func (s *FileStore) execDir(arn string) (string, error) {
 	sm, name, err := ParseExecutionArn(arn)
 	if err != nil {
 		return "", err
 	}
-	if err := CheckName(sm); err != nil {
+	dir, err := s.smDir(sm)
+	if err != nil {
 		return "", err
 	}
 	if err := CheckName(name); err != nil {
 		return "", err
 	}
-	return filepath.Join(s.Dir, "executions", sm, name), nil
+	return filepath.Join(dir, name), nil
 }
 
 func writeFileAtomic(path string, v any) error {
@@ -420,10 +437,11 @@ func (s *FileStore) ListExecutions(ctx context.Context, smArn string) ([]Executi
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckName(sm); err != nil {
+	dir, err := s.smDir(sm)
+	if err != nil {
 		return nil, err
 	}
-	ents, err := os.ReadDir(filepath.Join(s.Dir, "executions", sm))
+	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -437,7 +455,7 @@ func (s *FileStore) ListExecutions(ctx context.Context, smArn string) ([]Executi
 		}
 		x, err := s.GetExecution(ctx, ExecutionArn(sm, e.Name()))
 		if err != nil {
-			continue // being created
+			continue // being created, or the child executions of a Map label
 		}
 		out = append(out, x)
 	}

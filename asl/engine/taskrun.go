@@ -232,10 +232,7 @@ func (x *execution) invoke(ctx context.Context, st *state, params any) (any, err
 // integration.
 func (x *execution) call(ctx context.Context, st *state, params any) (any, error) {
 	if name, ok := x.mocks[st.name]; ok {
-		x.mockMu.Lock()
-		i := x.mockCount[st.name]
-		x.mockCount[st.name] = i + 1
-		x.mockMu.Unlock()
+		i := x.mocked.next(st.name)
 		out, err := x.eng.mocks.Response(name, i)
 		if err != nil {
 			return nil, &Error{Name: ErrRuntime, Cause: err.Error()}

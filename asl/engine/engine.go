@@ -333,15 +333,15 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 	lane := e.clock.Start()
 	start := lane.Now()
 	x := &execution{
-		eng:       e,
-		m:         m,
-		smName:    smName,
-		arn:       ExecutionArn(smName, in.Name),
-		lane:      lane,
-		input:     input,
-		mocks:     mocks,
-		testCase:  in.TestCase,
-		mocked:    &mockCounter{counts: map[string]int{}},
+		eng:      e,
+		m:        m,
+		smName:   smName,
+		arn:      ExecutionArn(smName, in.Name),
+		lane:     lane,
+		input:    input,
+		mocks:    mocks,
+		testCase: in.TestCase,
+		mocked:   &mockCounter{counts: map[string]int{}},
 	}
 	x.rec = Execution{
 		ExecutionArn:    x.arn,

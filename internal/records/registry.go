@@ -60,6 +60,9 @@ type Field struct {
 	// field's `jsonschema:"minimum=..."` tag, so schema and parser agree).
 	Min    float64
 	HasMin bool
+	// Dict marks a low-cardinality string (`parquet:"dict"` tag): silver
+	// dictionary-encodes it.
+	Dict bool
 }
 
 // Type is one registered record type.
@@ -154,6 +157,11 @@ func Register[T any](r *Registry, name string) error {
 			f.Kind = Int
 		default:
 			return fmt.Errorf("register record type %q: field %s has unsupported type %s", name, sf.Name, sf.Type)
+		}
+		for _, o := range strings.Split(sf.Tag.Get("parquet"), ",") {
+			if o == "dict" {
+				f.Dict = true
+			}
 		}
 		for _, kv := range strings.Split(sf.Tag.Get("jsonschema"), ",") {
 			if v, ok := strings.CutPrefix(kv, "minimum="); ok {

@@ -14,13 +14,17 @@ type Envelope struct {
 	EventTime time.Time `json:"event_time" jsonschema:"description=RFC 3339 timestamp with offset; normalised to UTC"`
 }
 
+// Fields tagged parquet:"dict" repeat a lot (places, carriers, statuses,
+// SKUs): silver dictionary-encodes them (about 15% smaller files at the same
+// CPU, docs/decisions.md). Ids are not tagged.
+
 // Shipment is one shipment booked with a carrier.
 type Shipment struct {
 	Envelope
 	ShipmentID  string  `json:"shipment_id"`
-	Origin      string  `json:"origin"`
-	Destination string  `json:"destination"`
-	Carrier     string  `json:"carrier"`
+	Origin      string  `json:"origin" parquet:"dict"`
+	Destination string  `json:"destination" parquet:"dict"`
+	Carrier     string  `json:"carrier" parquet:"dict"`
 	WeightKg    float64 `json:"weight_kg" jsonschema:"minimum=0"`
 }
 
@@ -28,8 +32,8 @@ type Shipment struct {
 type TrackingEvent struct {
 	Envelope
 	ShipmentID string `json:"shipment_id"`
-	Status     string `json:"status"`
-	City       string `json:"city"`
+	Status     string `json:"status" parquet:"dict"`
+	City       string `json:"city" parquet:"dict"`
 }
 
 // InvoiceLine is one line of an invoice. Quantity may be negative (credit
@@ -37,7 +41,7 @@ type TrackingEvent struct {
 type InvoiceLine struct {
 	Envelope
 	InvoiceID string  `json:"invoice_id"`
-	SKU       string  `json:"sku"`
+	SKU       string  `json:"sku" parquet:"dict"`
 	Quantity  int64   `json:"quantity"`
 	UnitPrice float64 `json:"unit_price"`
 	LineTotal float64 `json:"line_total"`

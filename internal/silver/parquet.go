@@ -62,6 +62,9 @@ func schemaFor(t *records.Type) *parquet.Schema {
 		}
 		switch f.Kind {
 		case records.String:
+			if f.Dict {
+				opt += ",dict"
+			}
 			add(f.Name, str, opt)
 		case records.Float:
 			add(f.Name, f64, opt)
@@ -105,6 +108,9 @@ const batchRows = 1024
 func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src Source) *rowWriter {
 	w := parquet.NewWriter(out, schema,
 		parquet.Compression(fastSnappy{}),
+		// A "dict" column that turns out to have many values falls back to
+		// plain encoding instead of growing a huge dictionary.
+		parquet.DictionaryMaxBytes(1<<20),
 		parquet.CreatedBy("elt", "silver", ""),
 	)
 	cols := make([][]parquet.Value, len(typ.Fields)+7)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
@@ -117,6 +118,18 @@ func TestCommitLayoutAndContent(t *testing.T) {
 	typ, _ := records.Default().Lookup("shipments")
 	if strings.Join(cols, ",") != strings.Join(Columns(typ), ",") {
 		t.Fatalf("columns %v", cols)
+	}
+	// Low-cardinality fields (parquet:"dict") and the lineage constants are
+	// dictionary-encoded; ids are not.
+	for i, c := range pf.Metadata().RowGroups[0].Columns {
+		dict := false
+		for _, e := range c.MetaData.Encoding {
+			dict = dict || e == format.RLEDictionary
+		}
+		want := map[string]bool{"origin": true, "destination": true, "carrier": true, ColSourceObject: true, ColSourceETag: true}[cols[i]]
+		if dict != want {
+			t.Errorf("column %s: dictionary %v, want %v (%v)", cols[i], dict, want, c.MetaData.Encoding)
+		}
 	}
 	rows := make([]parquet.Row, 4)
 	n, _ := pf.RowGroups()[0].Rows().ReadRows(rows)

@@ -2,9 +2,16 @@ package sqsqueue_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -162,5 +169,72 @@ func TestInvalidBodyIsSenderFault(t *testing.T) {
 	failed, err := q.SendBatch(context.Background(), []queue.SendEntry{{ID: "a", Body: "ok"}, {ID: "b", Body: "\x00"}})
 	if err != nil || len(failed) != 1 || failed[0].ID != "b" || !failed[0].SenderFault {
 		t.Fatalf("SendBatch: %+v %v", failed, err)
+	}
+}
+
+// TestSendBatchRetriesFailedEntries: an entry that fails without a sender
+// fault (SendMessageBatch "Failed" with SenderFault false, in a 200 reply)
+// is re-sent alone; a sender fault is reported, not retried. The server is
+// a loopback stand-in answering in the documented SendMessageBatch shape.
+func TestSendBatchRetriesFailedEntries(t *testing.T) {
+	var mu sync.Mutex
+	var calls [][]string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AmazonSQS.SendMessageBatch" {
+			t.Errorf("target %q", r.Header.Get("X-Amz-Target"))
+		}
+		var in struct {
+			Entries []struct{ Id, MessageBody string }
+		}
+		json.NewDecoder(r.Body).Decode(&in)
+		mu.Lock()
+		call := len(calls)
+		var ids []string
+		for _, e := range in.Entries {
+			ids = append(ids, e.Id)
+		}
+		calls = append(calls, ids)
+		mu.Unlock()
+		ok, failed := []map[string]any{}, []map[string]any{}
+		for _, e := range in.Entries {
+			switch {
+			case e.Id == "flaky" && call == 0:
+				failed = append(failed, map[string]any{"Id": e.Id, "SenderFault": false, "Code": "InternalError", "Message": "try again"})
+			case e.Id == "refused":
+				failed = append(failed, map[string]any{"Id": e.Id, "SenderFault": true, "Code": "InvalidParameterValue", "Message": "no"})
+			default:
+				sum := md5.Sum([]byte(e.MessageBody))
+				ok = append(ok, map[string]any{"Id": e.Id, "MessageId": "m-" + e.Id, "MD5OfMessageBody": hex.EncodeToString(sum[:])})
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		json.NewEncoder(w).Encode(map[string]any{"Successful": ok, "Failed": failed})
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
+	srv.Start()
+	defer srv.Close()
+	cfg, err := awstest.Config(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slept []time.Duration
+	q, err := sqsqueue.New(sqsqueue.NewClient(cfg), sqsqueue.Options{QueueURL: srv.URL + "/000000000000/q",
+		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := q.SendBatch(context.Background(), []queue.SendEntry{{ID: "a", Body: "1"}, {ID: "flaky", Body: "2"}, {ID: "refused", Body: "3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0].ID != "refused" || !failed[0].SenderFault {
+		t.Fatalf("failures %+v, want only the sender fault", failed)
+	}
+	if fmt.Sprint(calls) != "[[a flaky refused] [flaky]]" || len(slept) != 1 {
+		t.Fatalf("calls %v, sleeps %v", calls, slept)
 	}
 }

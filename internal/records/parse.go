@@ -145,8 +145,8 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 		return &Invalid{Reason: WrongType, Field: "record_type", Detail: "want string, got " + rtm.kind.String()}
 	}
 	name := p.str(rtm)
-	typ, ok := p.reg.types[name]
-	if !ok {
+	typ := p.reg.find(name)
+	if typ == nil {
 		return &Invalid{Reason: UnknownRecordType, Field: "record_type", Detail: fmt.Sprintf("%q is not a registered record type", truncate(name, 64))}
 	}
 	hasTime := false
@@ -292,7 +292,7 @@ func (p *Parser) stage(field int, m *member, dst *string) bool {
 		return utf8.ValidString(*dst)
 	}
 	raw := m.val[1 : len(m.val)-1]
-	if !utf8.Valid(raw) {
+	if !m.ascii && !utf8.Valid(raw) {
 		return false
 	}
 	start := len(p.arena)

@@ -3,6 +3,7 @@ package records
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ var parseCases = []parseCase{
 	{name: "event_time space", typ: "shipments", in: strings.Replace(shipOK, `01T23`, `01 23`, 1), reason: InvalidValue, field: "event_time"},
 	{name: "event_time date only", typ: "shipments", in: strings.Replace(shipOK, `2024-05-01T23:30:00-02:00`, `2024-05-01`, 1), reason: InvalidValue, field: "event_time"},
 	{name: "event_time number", typ: "shipments", in: strings.Replace(shipOK, `"2024-05-01T23:30:00-02:00"`, `1714600000`, 1), reason: WrongType, field: "event_time"},
+	{name: "invalid UTF-8 long", typ: "shipments", in: strings.Replace(shipOK, `"Oslo"`, "\"Oslo-\xff-abcdefghijk\"", 1), reason: InvalidValue, field: "destination", dt: "2024-05-02", schemaSkip: true},
+	{name: "invalid UTF-8 short", typ: "shipments", in: strings.Replace(shipOK, `"Oslo"`, "\"\xc3\"", 1), reason: InvalidValue, field: "destination", dt: "2024-05-02", schemaSkip: true},
+	{name: "valid UTF-8 long", typ: "shipments", in: strings.Replace(shipOK, `"Oslo"`, `"Zürich-Hauptbahnhof-Süd"`, 1), dt: "2024-05-02"},
 	{name: "event_id number", typ: "shipments", in: strings.Replace(shipOK, `"e1"`, `7`, 1), reason: WrongType, field: "event_id", dt: "2024-05-02"},
 }
 
@@ -219,6 +223,36 @@ func TestParseTimeMatchesStdlib(t *testing.T) {
 			if (err == nil) != (werr == nil) || (err == nil && !got.Equal(want)) {
 				t.Fatalf("%s: got %v %v, want %v %v", s, got, err, want, werr)
 			}
+		}
+	}
+}
+
+// special agrees with a byte-by-byte check on random and edge-case words.
+func TestSpecialWord(t *testing.T) {
+	naive := func(x uint64) bool {
+		for i := 0; i < 8; i++ {
+			c := byte(x >> (8 * i))
+			if c == '"' || c == '\\' || c < 0x20 {
+				return true
+			}
+		}
+		return false
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	edge := []byte{0, 0x1f, 0x20, '"', '\\', 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff, 'a'}
+	for i := 0; i < 2_000_000; i++ {
+		var x uint64
+		for j := 0; j < 8; j++ {
+			var c byte
+			if rng.IntN(2) == 0 {
+				c = edge[rng.IntN(len(edge))]
+			} else {
+				c = byte(rng.IntN(256))
+			}
+			x |= uint64(c) << (8 * j)
+		}
+		if special(x) != naive(x) {
+			t.Fatalf("special(%#016x) = %v", x, special(x))
 		}
 	}
 }

@@ -97,6 +97,17 @@ func (t *Type) lookup(name string, hint int) (int, bool) {
 // read concurrently afterwards.
 type Registry struct {
 	types map[string]*Type
+	list  []*Type // the same, for a linear search (faster than a map for a few types)
+}
+
+// find looks a type up by name on the hot path.
+func (r *Registry) find(name string) *Type {
+	for _, t := range r.list {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
 }
 
 // New returns an empty registry.
@@ -189,6 +200,7 @@ func Register[T any](r *Registry, name string) error {
 		return fmt.Errorf("register record type %q: more than %d fields", name, maxFields)
 	}
 	r.types[name] = typ
+	r.list = append(r.list, typ)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -48,6 +49,7 @@ type member struct {
 	val    []byte // raw JSON text of the value
 	kind   jsonKind
 	esc    bool // string value contains escapes
+	ascii  bool // string value is plain ASCII (no UTF-8 check needed)
 	intLit bool // number value is an integer literal (no fraction or exponent)
 }
 
@@ -60,6 +62,9 @@ type scanner struct {
 	data  []byte
 	pos   int
 	depth int
+	// nonASCII is set when a string scanned since the flag was cleared had a
+	// byte >= 0x80 (only then must its UTF-8 be checked).
+	nonASCII bool
 }
 
 type syntaxError struct {
@@ -133,7 +138,9 @@ func scanObject(data []byte, ms []member) ([]member, error) {
 				switch data[s.pos] {
 				case '"':
 					m.kind = kindString
+					s.nonASCII = false
 					m.esc, err = s.str()
+					m.ascii = !s.nonASCII
 				case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 					m.kind = kindNumber
 					m.intLit, err = s.number()
@@ -263,8 +270,22 @@ func (s *scanner) str() (bool, error) {
 	s.pos++ // opening quote
 	esc := false
 	for s.pos < len(s.data) {
-		// Fast path: skip plain bytes (the common case) with a table lookup.
+		// Fast path: skip plain bytes (the common case) 8 at a time, then
+		// one at a time with a table lookup.
+		for s.pos+8 <= len(s.data) {
+			x := binary.LittleEndian.Uint64(s.data[s.pos:])
+			if x&hi != 0 {
+				s.nonASCII = true
+			}
+			if special(x) {
+				break
+			}
+			s.pos += 8
+		}
 		for s.pos < len(s.data) && plain[s.data[s.pos]] {
+			if s.data[s.pos] >= 0x80 {
+				s.nonASCII = true
+			}
 			s.pos++
 		}
 		if s.pos >= len(s.data) {
@@ -302,6 +323,20 @@ func (s *scanner) str() (bool, error) {
 		}
 	}
 	return esc, s.fail("unexpected end of JSON input")
+}
+
+const (
+	lo = 0x0101010101010101
+	hi = 0x8080808080808080
+)
+
+// special reports whether any byte of x is '"', '\\' or a control
+// character (< 0x20): the classic "has zero byte" / "has less than" bit
+// tricks, exact for bytes below 0x80 (bytes >= 0x80 never trigger them).
+func special(x uint64) bool {
+	q := x ^ (lo * '"')
+	b := x ^ (lo * '\\')
+	return ((q-lo)&^q|(b-lo)&^b|(x-lo*0x20)&^x)&hi != 0
 }
 
 // plain marks the bytes that stand for themselves inside a JSON string.

@@ -2,8 +2,12 @@ package dynamoledger_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -132,5 +136,57 @@ func TestTTLAttribute(t *testing.T) {
 		if !ok || ttl.Value != fmt.Sprint(tc.want) {
 			t.Errorf("%s: expires_at = %v, want %d", tc.name, got.Item[dynamoledger.TTLAttribute], tc.want)
 		}
+	}
+}
+
+// TestClaimReadsItemFromFailedCondition: DynamoDB returns the current item
+// inside ConditionalCheckFailedException when ReturnValuesOnConditionCheckFailure
+// is ALL_OLD (API_PutItem); dynalite does not, so the contract run takes the
+// GetItem fallback. This loopback stand-in answers with the documented
+// exception shape and refuses GetItem, so the ALL_OLD path is what decides.
+func TestClaimReadsItemFromFailedCondition(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		want   ledger.Outcome
+	}{{"done", ledger.Done}, {"leased", ledger.Held}} {
+		t.Run(tc.status, func(t *testing.T) {
+			var targets []string
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				target := r.Header.Get("X-Amz-Target")
+				targets = append(targets, target)
+				var in map[string]any
+				json.NewDecoder(r.Body).Decode(&in)
+				w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+				if target != "DynamoDB_20120810.PutItem" || in["ReturnValuesOnConditionCheckFailure"] != "ALL_OLD" {
+					w.WriteHeader(http.StatusBadRequest)
+					fmt.Fprint(w, `{"__type":"com.amazon.coral.validate#ValidationException","message":"unexpected call"}`)
+					return
+				}
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed","Item":{"pk":{"S":"k"},"status":{"S":%q},"owner":{"S":"other"},"exp_ms":{"N":"99999999999999"}}}`, tc.status)
+			})
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: h}}
+			srv.Start()
+			defer srv.Close()
+			cfg, err := awstest.Config(context.Background(), srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			led, err := dynamoledger.New(dynamoledger.NewClient(cfg), dynamoledger.Options{Table: "t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := led.Claim(context.Background(), "k", "me", time.Minute)
+			if err != nil || got != tc.want {
+				t.Fatalf("Claim = %v, %v; want %v (calls %v)", got, err, tc.want, targets)
+			}
+			if len(targets) != 1 {
+				t.Errorf("calls %v, want one PutItem", targets)
+			}
+		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,9 +187,9 @@ func totalFromContentRange(cr string) (int64, error) {
 	if t == "*" {
 		return -1, nil
 	}
-	var n int64
-	if _, err := fmt.Sscanf(t, "%d", &n); err != nil {
-		return 0, fmt.Errorf("malformed Content-Range %q: %w", cr, err)
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("malformed Content-Range %q", cr)
 	}
 	return n, nil
 }

@@ -1,0 +1,252 @@
+# The whole pipeline in one environment: buckets, ledger, queue, the Lambda
+# functions (one bootstrap, dispatching on its handler name), the S3 -> ingest
+# notification, the SQS -> transform mapping, the generated state machines,
+# schedules, the Glue catalog, notifications and alarms.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  name        = "${var.project}-${var.environment}"
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+  region      = data.aws_region.current.name
+  workflows   = "${path.module}/../../../workflows"
+  bronze_root = "bronze/"
+  replay_root = "bronze/replay/"
+  silver_root = "silver/"
+  event_bus   = "default"
+  bus_arn     = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.event_bus}"
+
+  # Configuration every function reads at cold start (validated there).
+  common_env = {
+    ELT_BRONZE_BUCKET = module.bronze.name
+    ELT_SILVER_BUCKET = module.silver.name
+    ELT_LOG_FORMAT    = "json"
+  }
+}
+
+module "bronze" {
+  source          = "../../modules/s3_bucket"
+  name            = "${local.name}-bronze-${var.name_suffix}"
+  force_destroy   = var.force_destroy_buckets
+  expire_prefixes = { (local.replay_root) = 14 }
+}
+
+module "silver" {
+  source          = "../../modules/s3_bucket"
+  name            = "${local.name}-silver-${var.name_suffix}"
+  force_destroy   = var.force_destroy_buckets
+  expire_prefixes = { "_tmp/" = 2, "silver_compacted_trash/" = 7 }
+}
+
+module "ledger" {
+  source = "../../modules/ledger"
+  name   = "${local.name}-ingest-ledger"
+}
+
+module "queue" {
+  source                     = "../../modules/queue"
+  name                       = "${local.name}-events"
+  visibility_timeout_seconds = 6 * var.transform_timeout_seconds
+  max_receive_count          = var.max_receive_count
+  existing_queue_url         = var.existing_queue_url
+  existing_queue_arn         = var.existing_queue_arn
+  existing_dlq_arn           = var.existing_dlq_arn
+}
+
+module "notifications" {
+  source              = "../../modules/notifications"
+  name                = "${local.name}-notifications"
+  email_subscriptions = var.alert_emails
+}
+
+# ---------------------------------------------------------------- hot path
+
+module "ingest" {
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-ingest"
+  handler            = "ingest"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 60
+  memory_mb          = 256
+  log_retention_days = var.log_retention_days
+  environment = merge(local.common_env, {
+    ELT_QUEUE_URL    = module.queue.url
+    ELT_LEDGER_TABLE = module.ledger.name
+    ELT_CHUNK_BYTES  = tostring(var.chunk_bytes)
+  })
+  policy_statements = [
+    { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },
+    { sid = "ClaimObjects", actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources = [module.ledger.arn] },
+    { sid = "QueueWork", actions = ["sqs:SendMessage"], resources = [module.queue.arn] },
+  ]
+}
+
+module "transform" {
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-transform"
+  handler            = "transform"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = var.transform_timeout_seconds
+  memory_mb          = 1024
+  log_retention_days = var.log_retention_days
+  environment = merge(local.common_env, {
+    ELT_EVENT_BUS             = var.ge_enabled ? local.event_bus : ""
+    ELT_EMIT_PARTITION_EVENTS = tostring(var.ge_enabled)
+  })
+  policy_statements = concat([
+    { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },
+    { sid = "WriteSilver", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/quarantine/*"] },
+    { sid = "ConsumeQueue", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], resources = [module.queue.arn] },
+    ], var.ge_enabled ? [
+    { sid = "PartitionEvents", actions = ["events:PutEvents"], resources = [local.bus_arn] },
+  ] : [])
+}
+
+resource "aws_lambda_permission" "bronze_invokes_ingest" {
+  statement_id   = "AllowBronzeBucket"
+  action         = "lambda:InvokeFunction"
+  function_name  = module.ingest.name
+  principal      = "s3.amazonaws.com"
+  source_arn     = module.bronze.arn
+  source_account = local.account_id
+}
+
+resource "aws_s3_bucket_notification" "bronze" {
+  bucket = module.bronze.name
+  lambda_function {
+    lambda_function_arn = module.ingest.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = local.bronze_root
+  }
+  depends_on = [aws_lambda_permission.bronze_invokes_ingest]
+}
+
+resource "aws_lambda_event_source_mapping" "queue_to_transform" {
+  event_source_arn                   = module.queue.arn
+  function_name                      = module.transform.arn
+  batch_size                         = var.transform_batch_size
+  maximum_batching_window_in_seconds = 5
+  function_response_types            = ["ReportBatchItemFailures"]
+  scaling_config {
+    maximum_concurrency = 20
+  }
+}
+
+# ------------------------------------------------------------- ops workflow
+
+module "validate_input" {
+  count              = var.ops_enabled ? 1 : 0
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-validate-input"
+  handler            = "validate-input"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 10
+  memory_mb          = 128
+  log_retention_days = var.log_retention_days
+  environment        = local.common_env
+  # Validates workflow input against the embedded JSON Schemas: no AWS access.
+  policy_statements = []
+}
+
+module "replay" {
+  count              = var.ops_enabled ? 1 : 0
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-replay"
+  handler            = "replay"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 300
+  memory_mb          = 256
+  log_retention_days = var.log_retention_days
+  environment        = local.common_env
+  policy_statements = [
+    { sid = "ListBronze", actions = ["s3:ListBucket"], resources = [module.bronze.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.bronze_root}*"] }] },
+    { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },
+    { sid = "WriteReplayCopies", actions = ["s3:PutObject"], resources = ["${module.bronze.arn}/${local.replay_root}*"] },
+  ]
+}
+
+module "silverpoll" {
+  count              = var.ops_enabled ? 1 : 0
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-silverpoll"
+  handler            = "silverpoll"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 60
+  memory_mb          = 256
+  log_retention_days = var.log_retention_days
+  environment        = local.common_env
+  policy_statements = [
+    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*"] }] },
+    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*"] },
+  ]
+}
+
+module "ops_workflow" {
+  count  = var.ops_enabled ? 1 : 0
+  source = "../../modules/state_machine"
+  name   = "${local.name}-ops-replay-quality"
+  definition = templatefile("${local.workflows}/ops_replay_quality.asl.json", {
+    validate_input_function_arn = module.validate_input[0].arn
+    replay_function_arn         = module.replay[0].arn
+    silverpoll_function_arn     = module.silverpoll[0].arn
+    notification_topic_arn      = module.notifications.arn
+  })
+  log_retention_days = var.log_retention_days
+  policy_statements = [
+    { sid = "InvokeTasks", actions = ["lambda:InvokeFunction"], resources = [module.validate_input[0].arn, module.replay[0].arn, module.silverpoll[0].arn] },
+    { sid = "Notify", actions = ["sns:Publish"], resources = [module.notifications.arn] },
+  ]
+}
+
+module "ops_schedule" {
+  count               = var.ops_enabled && var.ops_schedule_enabled ? 1 : 0
+  source              = "../../modules/schedules"
+  name                = "${local.name}-ops-daily"
+  schedule_expression = var.ops_schedule_expression
+  state_machine_arn   = module.ops_workflow[0].arn
+  input = jsonencode({
+    bronze_bucket         = module.bronze.name
+    src_prefix            = "${local.bronze_root}${var.ops_record_type}/"
+    dest_prefix_base      = "${local.replay_root}scheduled"
+    window_hours          = var.ops_window_hours
+    silver_bucket         = module.silver.name
+    silver_prefix         = trimsuffix(local.silver_root, "/")
+    record_type           = var.ops_record_type
+    min_parquet_objects   = 1
+    poll_interval_seconds = 60
+    max_attempts          = 30
+  })
+}
+
+# ------------------------------------------------------------ glue catalog
+
+module "glue" {
+  count             = var.glue_enabled ? 1 : 0
+  source            = "../../modules/glue_catalog"
+  database_name     = replace("${local.name}_silver", "-", "_")
+  crawler_name      = "${local.name}-silver-crawler"
+  silver_bucket     = module.silver.name
+  silver_bucket_arn = module.silver.arn
+  silver_prefix     = local.silver_root
+  record_types      = var.record_types
+  crawler_schedule  = var.glue_crawler_schedule
+}
+
+# ----------------------------------------------------------- observability
+
+module "observability" {
+  count           = var.observability_enabled ? 1 : 0
+  source          = "../../modules/observability"
+  name_prefix     = local.name
+  alarm_topic_arn = module.notifications.arn
+  queue_name      = module.queue.name
+  dlq_name        = module.queue.dlq_name
+  function_names = merge(
+    { ingest = module.ingest.name, transform = module.transform.name },
+    var.ops_enabled ? { replay = module.replay[0].name, silverpoll = module.silverpoll[0].name } : {},
+  )
+  state_machine_arns = var.ops_enabled ? { ops = module.ops_workflow[0].arn } : {}
+}

@@ -1,0 +1,440 @@
+package terraform
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+)
+
+// tfDir is one directory of .tf files: a module or an environment root.
+type tfDir struct {
+	path  string
+	files map[string]*hclsyntax.Body
+	srcs  map[string][]byte
+}
+
+func loadDirs(t *testing.T) []*tfDir {
+	t.Helper()
+	byDir := map[string]*tfDir{}
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".terraform") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || filepath.Ext(p) != ".tf" {
+			return nil
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Errorf("parse %s: %s", p, diags.Error())
+			return nil
+		}
+		dir := filepath.Dir(p)
+		if byDir[dir] == nil {
+			byDir[dir] = &tfDir{path: dir, files: map[string]*hclsyntax.Body{}, srcs: map[string][]byte{}}
+		}
+		byDir[dir].files[p] = f.Body.(*hclsyntax.Body)
+		byDir[dir].srcs[p] = src
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("walk: %v", err)
+	}
+	var dirs []*tfDir
+	for _, d := range byDir {
+		dirs = append(dirs, d)
+	}
+	sort.Slice(dirs, func(i, j int) bool { return dirs[i].path < dirs[j].path })
+	if len(dirs) < 2 {
+		t.Fatalf("found %d terraform directories; expected modules and envs", len(dirs))
+	}
+	return dirs
+}
+
+func (d *tfDir) blocks(typ string) []*hclsyntax.Block {
+	var out []*hclsyntax.Block
+	for _, name := range sortedKeys(d.files) {
+		for _, b := range d.files[name].Blocks {
+			if b.Type == typ {
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestFormatted: every file is in the layout `terraform fmt` produces.
+func TestFormatted(t *testing.T) {
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.srcs) {
+			src := d.srcs[name]
+			if got := hclwrite.Format(src); !bytes.Equal(got, src) {
+				t.Errorf("%s is not canonically formatted (terraform fmt would change it)", name)
+			}
+		}
+	}
+}
+
+// variableRefs returns the names used as var.<name> anywhere in the directory.
+func (d *tfDir) variableRefs() map[string]bool {
+	used := map[string]bool{}
+	for _, name := range sortedKeys(d.files) {
+		hclsyntax.VisitAll(d.files[name], func(n hclsyntax.Node) hcl.Diagnostics {
+			if e, ok := n.(*hclsyntax.ScopeTraversalExpr); ok && e.Traversal.RootName() == "var" && len(e.Traversal) > 1 {
+				if a, ok := e.Traversal[1].(hcl.TraverseAttr); ok {
+					used[a.Name] = true
+				}
+			}
+			return nil
+		})
+	}
+	return used
+}
+
+type variableDecl struct {
+	required bool
+}
+
+func (d *tfDir) variables() map[string]variableDecl {
+	vars := map[string]variableDecl{}
+	for _, b := range d.blocks("variable") {
+		_, hasDefault := b.Body.Attributes["default"]
+		vars[b.Labels[0]] = variableDecl{required: !hasDefault}
+	}
+	return vars
+}
+
+// TestVariablesDeclaredAndUsed: no reference to an undeclared variable and no
+// declared variable left unused.
+func TestVariablesDeclaredAndUsed(t *testing.T) {
+	for _, d := range loadDirs(t) {
+		declared := d.variables()
+		used := d.variableRefs()
+		for name := range used {
+			if _, ok := declared[name]; !ok {
+				t.Errorf("%s: var.%s is used but not declared", d.path, name)
+			}
+		}
+		for name := range declared {
+			if !used[name] {
+				t.Errorf("%s: variable %q is declared but never used", d.path, name)
+			}
+		}
+		for _, b := range d.blocks("variable") {
+			if _, ok := b.Body.Attributes["description"]; !ok {
+				t.Errorf("%s: variable %q has no description", d.path, b.Labels[0])
+			}
+		}
+	}
+}
+
+// metaArguments are module block arguments that are not module inputs.
+var metaArguments = map[string]bool{"source": true, "version": true, "count": true, "for_each": true, "depends_on": true, "providers": true}
+
+// TestModuleInputsExist: every argument of a module call is a variable of the
+// module, and every required variable is given.
+func TestModuleInputsExist(t *testing.T) {
+	dirs := loadDirs(t)
+	byPath := map[string]*tfDir{}
+	for _, d := range dirs {
+		byPath[filepath.Clean(d.path)] = d
+	}
+	calls := 0
+	for _, d := range dirs {
+		for _, b := range d.blocks("module") {
+			calls++
+			src, diags := b.Body.Attributes["source"].Expr.Value(nil)
+			if diags.HasErrors() {
+				t.Errorf("%s: module %q: source is not a literal", d.path, b.Labels[0])
+				continue
+			}
+			target := byPath[filepath.Clean(filepath.Join(d.path, src.AsString()))]
+			if target == nil {
+				t.Errorf("%s: module %q: source %s is not a module in this tree", d.path, b.Labels[0], src.AsString())
+				continue
+			}
+			vars := target.variables()
+			for arg := range b.Body.Attributes {
+				if metaArguments[arg] {
+					continue
+				}
+				if _, ok := vars[arg]; !ok {
+					t.Errorf("%s: module %q passes %q, which %s does not declare", d.path, b.Labels[0], arg, target.path)
+				}
+			}
+			for name, v := range vars {
+				if _, given := b.Body.Attributes[name]; v.required && !given {
+					t.Errorf("%s: module %q does not set required variable %q of %s", d.path, b.Labels[0], name, target.path)
+				}
+			}
+		}
+	}
+	if calls == 0 {
+		t.Fatal("no module calls found")
+	}
+}
+
+var placeholderRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// TestWorkflowPlaceholdersBound: every generated workflow is deployed through
+// templatefile, and every ${placeholder} in it is bound, with nothing extra.
+func TestWorkflowPlaceholdersBound(t *testing.T) {
+	deployed := map[string]bool{}
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.files) {
+			hclsyntax.VisitAll(d.files[name], func(n hclsyntax.Node) hcl.Diagnostics {
+				call, ok := n.(*hclsyntax.FunctionCallExpr)
+				if !ok || call.Name != "templatefile" || len(call.Args) != 2 {
+					return nil
+				}
+				tmpl, ok := call.Args[0].(*hclsyntax.TemplateExpr)
+				if !ok || len(tmpl.Parts) == 0 {
+					t.Errorf("%s: templatefile path is not a template string", name)
+					return nil
+				}
+				lit, ok := tmpl.Parts[len(tmpl.Parts)-1].(*hclsyntax.LiteralValueExpr)
+				if !ok {
+					t.Errorf("%s: templatefile path does not end in a literal file name", name)
+					return nil
+				}
+				file := filepath.Base(lit.Val.AsString())
+				if !strings.HasSuffix(file, ".asl.json") {
+					return nil
+				}
+				deployed[file] = true
+				def, err := os.ReadFile(filepath.Join("..", "workflows", file))
+				if err != nil {
+					t.Errorf("%s: templatefile names %s: %v", name, file, err)
+					return nil
+				}
+				want := map[string]bool{}
+				for _, m := range placeholderRE.FindAllStringSubmatch(string(def), -1) {
+					want[m[1]] = true
+				}
+				obj, ok := call.Args[1].(*hclsyntax.ObjectConsExpr)
+				if !ok {
+					t.Errorf("%s: templatefile(%s) variables are not an object literal", name, file)
+					return nil
+				}
+				got := map[string]bool{}
+				for _, item := range obj.Items {
+					key, diags := item.KeyExpr.Value(nil)
+					if diags.HasErrors() {
+						t.Errorf("%s: templatefile(%s): a key is not a literal", name, file)
+						continue
+					}
+					got[key.AsString()] = true
+				}
+				for p := range want {
+					if !got[p] {
+						t.Errorf("%s: templatefile(%s) leaves ${%s} unbound", name, file, p)
+					}
+				}
+				for p := range got {
+					if !want[p] {
+						t.Errorf("%s: templatefile(%s) binds %q, which the definition does not use", name, file, p)
+					}
+				}
+				return nil
+			})
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "workflows", "*.asl.json"))
+	if len(files) == 0 {
+		t.Fatal("no workflows/*.asl.json found")
+	}
+	for _, f := range files {
+		if !deployed[filepath.Base(f)] {
+			t.Errorf("workflow %s is not deployed by any templatefile call", filepath.Base(f))
+		}
+	}
+}
+
+// resourceWildcardAllowed lists statements whose actions AWS documents as not
+// supporting resource-level permissions, so their Resource must be "*".
+var resourceWildcardAllowed = map[string]string{
+	"LogDelivery": "CloudWatch Logs vended log delivery APIs used by Step Functions logging take no resource ARN",
+}
+
+// TestIAMLeastPrivilege: every Allow statement names specific actions (no
+// "*" or "service:*") on specific resources (no bare "*").
+func TestIAMLeastPrivilege(t *testing.T) {
+	statements := 0
+	check := func(where, sid string, deny bool, actions, resources []string) {
+		statements++
+		if deny {
+			return // Deny statements (TLS-only guards) may be broad by design.
+		}
+		for _, a := range actions {
+			if a == "*" || strings.HasSuffix(a, ":*") || !strings.Contains(a, ":") {
+				t.Errorf("%s: statement %q allows wildcard action %q", where, sid, a)
+			}
+		}
+		if len(actions) == 0 {
+			t.Errorf("%s: statement %q names no actions", where, sid)
+		}
+		for _, r := range resources {
+			if r == "*" {
+				if _, ok := resourceWildcardAllowed[sid]; !ok {
+					t.Errorf("%s: statement %q allows every resource", where, sid)
+				}
+			}
+		}
+		if len(resources) == 0 {
+			t.Errorf("%s: statement %q names no resources", where, sid)
+		}
+	}
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.files) {
+			hclsyntax.VisitAll(d.files[name], func(n hclsyntax.Node) hcl.Diagnostics {
+				switch n := n.(type) {
+				case *hclsyntax.Block:
+					if n.Type != "statement" {
+						return nil
+					}
+					// Dynamic statements are templates over policy_statements,
+					// which are checked where they are written.
+					if isDynamicContent(n) {
+						return nil
+					}
+					deny := false
+					if e, ok := n.Body.Attributes["effect"]; ok {
+						v, _ := e.Expr.Value(nil)
+						deny = v.IsKnown() && v.AsString() == "Deny"
+					}
+					sid := ""
+					if e, ok := n.Body.Attributes["sid"]; ok {
+						if v, diags := e.Expr.Value(nil); !diags.HasErrors() {
+							sid = v.AsString()
+						}
+					}
+					if _, ok := n.Body.Attributes["principals"]; ok {
+						return nil
+					}
+					if sid == "" && isAssumeRole(n) {
+						return nil
+					}
+					check(name, sid, deny, stringList(n.Body.Attributes["actions"]), stringList(n.Body.Attributes["resources"]))
+				case *hclsyntax.ObjectConsExpr:
+					items := objectItems(n)
+					actions, ok := items["actions"]
+					if !ok {
+						return nil
+					}
+					if call, isCall := actions.(*hclsyntax.FunctionCallExpr); isCall && call.Name == "list" {
+						return nil // a type constraint (list(string)) in a variable declaration
+					}
+					sid := ""
+					if s, ok := items["sid"]; ok {
+						if v, diags := s.Value(nil); !diags.HasErrors() {
+							sid = v.AsString()
+						}
+					}
+					check(name, sid, false, exprStrings(actions), exprStrings(items["resources"]))
+				}
+				return nil
+			})
+		}
+	}
+	if statements < 10 {
+		t.Fatalf("found only %d IAM statements; the walker is probably broken", statements)
+	}
+}
+
+func isDynamicContent(b *hclsyntax.Block) bool {
+	a, ok := b.Body.Attributes["actions"]
+	if !ok {
+		return false
+	}
+	_, isTraversal := a.Expr.(*hclsyntax.ScopeTraversalExpr)
+	_, isRel := a.Expr.(*hclsyntax.RelativeTraversalExpr)
+	return isTraversal || isRel
+}
+
+func isAssumeRole(b *hclsyntax.Block) bool {
+	for _, a := range stringList(b.Body.Attributes["actions"]) {
+		if a == "sts:AssumeRole" {
+			return true
+		}
+	}
+	return false
+}
+
+func objectItems(o *hclsyntax.ObjectConsExpr) map[string]hclsyntax.Expression {
+	items := map[string]hclsyntax.Expression{}
+	for _, it := range o.Items {
+		k, diags := it.KeyExpr.Value(nil)
+		if diags.HasErrors() || !k.IsKnown() {
+			continue
+		}
+		items[k.AsString()] = it.ValueExpr
+	}
+	return items
+}
+
+func stringList(a *hclsyntax.Attribute) []string {
+	if a == nil {
+		return nil
+	}
+	return exprStrings(a.Expr)
+}
+
+// exprStrings returns the elements of a tuple expression as strings; an
+// element that is not a literal (a reference or an interpolation) is
+// returned as its source-like placeholder, which is never "*".
+func exprStrings(e hclsyntax.Expression) []string {
+	tup, ok := e.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		return []string{"<expr>"}
+	}
+	var out []string
+	for _, el := range tup.Exprs {
+		v, diags := el.Value(nil)
+		if diags.HasErrors() || !v.IsKnown() || !v.IsWhollyKnown() {
+			out = append(out, "<expr>")
+			continue
+		}
+		out = append(out, v.AsString())
+	}
+	return out
+}
+
+var accountIDRE = regexp.MustCompile(`\b\d{12}\b`)
+
+// TestNoAccountIDs: no account ids or profile names are committed.
+func TestNoAccountIDs(t *testing.T) {
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.srcs) {
+			src := string(d.srcs[name])
+			if m := accountIDRE.FindString(src); m != "" {
+				t.Errorf("%s contains what looks like an account id: %s", name, m)
+			}
+			if strings.Contains(src, "profile") && strings.Contains(src, "provider") && strings.Contains(src, "profile =") {
+				t.Errorf("%s sets an AWS profile", name)
+			}
+		}
+	}
+}

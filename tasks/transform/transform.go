@@ -314,6 +314,11 @@ func (h *Handler) Transform(ctx context.Context, it work.Item, bucket string) (s
 	if err != nil {
 		return silver.Stats{}, nil, fmt.Errorf("commit s3://%s/%s chunk %d: %w", it.Bucket, it.Key, it.Chunk, err)
 	}
+	// The receipt goes last, so it implies the outputs exist. If it fails
+	// the message is redelivered and rewrites the same outputs.
+	if err := h.writeReceipt(ctx, it, bucket, cw.Stats(), written); err != nil {
+		return silver.Stats{}, nil, fmt.Errorf("receipt s3://%s/%s chunk %d: %w", it.Bucket, it.Key, it.Chunk, err)
+	}
 	return cw.Stats(), written, nil
 }
 

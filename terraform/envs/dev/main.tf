@@ -16,8 +16,15 @@ locals {
   bronze_root = "bronze/"
   replay_root = "bronze/replay/"
   silver_root = "silver/"
-  event_bus   = "default"
-  bus_arn     = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.event_bus}"
+  # Prefixes of the silver bucket that are not data (team contract).
+  receipts_root   = "_receipts/"
+  ops_replay_root = "ops/replay/"
+  ge_root         = "ge/"
+  ge_quarantine   = "ge/quarantine/"
+  compacted_root  = "silver_compacted/"
+  quarantine_root = "quarantine/"
+  event_bus       = "default"
+  bus_arn         = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.event_bus}"
 
   # Configuration every function reads at cold start (validated there).
   common_env = {
@@ -98,7 +105,10 @@ module "transform" {
   })
   policy_statements = concat([
     { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },
-    { sid = "WriteSilver", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/quarantine/*"] },
+    # Large Parquet files go up in multipart uploads; a failed upload is
+    # aborted, which needs its own action.
+    { sid = "WriteSilver", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.quarantine_root}*"] },
+    { sid = "WriteReceipts", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.receipts_root}*"] },
     { sid = "ConsumeQueue", actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], resources = [module.queue.arn] },
     ], var.ge_enabled ? [
     { sid = "PartitionEvents", actions = ["events:PutEvents"], resources = [local.bus_arn] },
@@ -133,120 +143,4 @@ resource "aws_lambda_event_source_mapping" "queue_to_transform" {
   scaling_config {
     maximum_concurrency = 20
   }
-}
-
-# ------------------------------------------------------------- ops workflow
-
-module "validate_input" {
-  count              = var.ops_enabled ? 1 : 0
-  source             = "../../modules/lambda_function"
-  name               = "${local.name}-validate-input"
-  handler            = "validate-input"
-  zip_path           = var.lambda_zip
-  timeout_seconds    = 10
-  memory_mb          = 128
-  log_retention_days = var.log_retention_days
-  environment        = local.common_env
-  # Validates workflow input against the embedded JSON Schemas: no AWS access.
-  policy_statements = []
-}
-
-module "replay" {
-  count              = var.ops_enabled ? 1 : 0
-  source             = "../../modules/lambda_function"
-  name               = "${local.name}-replay"
-  handler            = "replay"
-  zip_path           = var.lambda_zip
-  timeout_seconds    = 300
-  memory_mb          = 256
-  log_retention_days = var.log_retention_days
-  environment        = local.common_env
-  policy_statements = [
-    { sid = "ListBronze", actions = ["s3:ListBucket"], resources = [module.bronze.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.bronze_root}*"] }] },
-    { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },
-    { sid = "WriteReplayCopies", actions = ["s3:PutObject"], resources = ["${module.bronze.arn}/${local.replay_root}*"] },
-  ]
-}
-
-module "silverpoll" {
-  count              = var.ops_enabled ? 1 : 0
-  source             = "../../modules/lambda_function"
-  name               = "${local.name}-silverpoll"
-  handler            = "silverpoll"
-  zip_path           = var.lambda_zip
-  timeout_seconds    = 60
-  memory_mb          = 256
-  log_retention_days = var.log_retention_days
-  environment        = local.common_env
-  policy_statements = [
-    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*"] }] },
-    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*"] },
-  ]
-}
-
-module "ops_workflow" {
-  count  = var.ops_enabled ? 1 : 0
-  source = "../../modules/state_machine"
-  name   = "${local.name}-ops-replay-quality"
-  definition = templatefile("${local.workflows}/ops_replay_quality.asl.json", {
-    validate_input_function_arn = module.validate_input[0].arn
-    replay_function_arn         = module.replay[0].arn
-    silverpoll_function_arn     = module.silverpoll[0].arn
-    notification_topic_arn      = module.notifications.arn
-  })
-  log_retention_days = var.log_retention_days
-  policy_statements = [
-    { sid = "InvokeTasks", actions = ["lambda:InvokeFunction"], resources = [module.validate_input[0].arn, module.replay[0].arn, module.silverpoll[0].arn] },
-    { sid = "Notify", actions = ["sns:Publish"], resources = [module.notifications.arn] },
-  ]
-}
-
-module "ops_schedule" {
-  count               = var.ops_enabled && var.ops_schedule_enabled ? 1 : 0
-  source              = "../../modules/schedules"
-  name                = "${local.name}-ops-daily"
-  schedule_expression = var.ops_schedule_expression
-  state_machine_arn   = module.ops_workflow[0].arn
-  input = jsonencode({
-    bronze_bucket         = module.bronze.name
-    src_prefix            = "${local.bronze_root}${var.ops_record_type}/"
-    dest_prefix_base      = "${local.replay_root}scheduled"
-    window_hours          = var.ops_window_hours
-    silver_bucket         = module.silver.name
-    silver_prefix         = trimsuffix(local.silver_root, "/")
-    record_type           = var.ops_record_type
-    min_parquet_objects   = 1
-    poll_interval_seconds = 60
-    max_attempts          = 30
-  })
-}
-
-# ------------------------------------------------------------ glue catalog
-
-module "glue" {
-  count             = var.glue_enabled ? 1 : 0
-  source            = "../../modules/glue_catalog"
-  database_name     = replace("${local.name}_silver", "-", "_")
-  crawler_name      = "${local.name}-silver-crawler"
-  silver_bucket     = module.silver.name
-  silver_bucket_arn = module.silver.arn
-  silver_prefix     = local.silver_root
-  record_types      = var.record_types
-  crawler_schedule  = var.glue_crawler_schedule
-}
-
-# ----------------------------------------------------------- observability
-
-module "observability" {
-  count           = var.observability_enabled ? 1 : 0
-  source          = "../../modules/observability"
-  name_prefix     = local.name
-  alarm_topic_arn = module.notifications.arn
-  queue_name      = module.queue.name
-  dlq_name        = module.queue.dlq_name
-  function_names = merge(
-    { ingest = module.ingest.name, transform = module.transform.name },
-    var.ops_enabled ? { replay = module.replay[0].name, silverpoll = module.silverpoll[0].name } : {},
-  )
-  state_machine_arns = var.ops_enabled ? { ops = module.ops_workflow[0].arn } : {}
 }

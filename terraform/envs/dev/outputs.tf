@@ -1,3 +1,7 @@
+# Outputs the Makefile and `elt ... --target aws` read with
+# terraform -chdir=terraform/envs/dev output -json. Names are a contract
+# (/work/team/SESSION2.md); disabled parts are empty strings, never absent.
+
 output "region" {
   description = "Region of the deployment."
   value       = local.region
@@ -16,6 +20,11 @@ output "silver_bucket" {
 output "queue_url" {
   description = "Work queue URL."
   value       = module.queue.url
+}
+
+output "dlq_url" {
+  description = "Dead-letter queue URL (empty for an existing queue whose DLQ was not given)."
+  value       = module.queue.dlq_url
 }
 
 output "dlq_arn" {
@@ -43,6 +52,11 @@ output "notification_topic_arn" {
   value       = module.notifications.arn
 }
 
+output "event_bus_name" {
+  description = "EventBridge bus that carries PartitionReady events."
+  value       = local.event_bus
+}
+
 output "ops_state_machine_arn" {
   description = "Ops workflow ARN (empty when disabled)."
   value       = var.ops_enabled ? module.ops_workflow[0].arn : ""
@@ -56,4 +70,9 @@ output "glue_database_name" {
 output "glue_crawler_name" {
   description = "Glue crawler (empty when disabled)."
   value       = var.glue_enabled ? module.glue[0].crawler_name : ""
+}
+
+output "operator_policy_arn" {
+  description = "Managed policy to attach to the person or CI role that runs make ops-*/ge-*/glue-* and elt queue redrive against this deployment."
+  value       = aws_iam_policy.operator.arn
 }

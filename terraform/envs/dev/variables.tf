@@ -124,7 +124,7 @@ variable "ops_window_hours" {
 }
 
 variable "glue_enabled" {
-  description = "Create the Glue database, tables and crawler over silver."
+  description = "Create the Glue database and crawler over silver, the crawl function and the compaction-backfill workflow."
   type        = bool
   default     = false
 }
@@ -136,9 +136,15 @@ variable "glue_crawler_schedule" {
 }
 
 variable "ge_enabled" {
-  description = "Create the quality gate (its function and the partition-ready events from transform)."
+  description = "Create the quality-gate workflow and its function, and emit PartitionReady events from transform."
   type        = bool
   default     = false
+}
+
+variable "ge_eventbridge_enabled" {
+  description = "With ge_enabled: run the quality gate for every PartitionReady event (EventBridge rule -> quality_trigger function)."
+  type        = bool
+  default     = true
 }
 
 variable "observability_enabled" {

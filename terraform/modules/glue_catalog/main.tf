@@ -176,6 +176,11 @@ output "crawler_name" {
   value       = aws_glue_crawler.this.name
 }
 
+output "crawler_arn" {
+  description = "Crawler ARN."
+  value       = aws_glue_crawler.this.arn
+}
+
 output "database_arn" {
   description = "Glue database ARN."
   value       = local.database_arn

@@ -53,6 +53,10 @@ variable "existing_dlq_arn" {
 
 locals {
   create = var.existing_queue_url == ""
+  # arn:<partition>:sqs:<region>:<account>:<name> -> the queue URL SQS uses
+  # for it (https://sqs.<region>.amazonaws.com/<account>/<name>).
+  dlq_arn_parts    = split(":", var.existing_dlq_arn)
+  existing_dlq_url = var.existing_dlq_arn == "" ? "" : "https://sqs.${element(local.dlq_arn_parts, 3)}.amazonaws.com/${element(local.dlq_arn_parts, 4)}/${element(local.dlq_arn_parts, 5)}"
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -127,6 +131,11 @@ output "name" {
 output "dlq_arn" {
   description = "DLQ ARN (empty when unknown)."
   value       = local.create ? aws_sqs_queue.dlq[0].arn : var.existing_dlq_arn
+}
+
+output "dlq_url" {
+  description = "DLQ URL (empty when unknown); for an existing queue it is derived from existing_dlq_arn."
+  value       = local.create ? aws_sqs_queue.dlq[0].url : local.existing_dlq_url
 }
 
 output "dlq_name" {

@@ -1,0 +1,76 @@
+# ------------------------------------------------------------- quality gate
+# quality-gate (ge_enabled): evaluate an expectation suite over one silver
+# partition, write the result under ge/results/, quarantine a failed
+# partition (ge/quarantine/<type>/dt=<dt>/marker.json) and notify.
+# With ge_eventbridge_enabled, transform's PartitionReady events start it
+# through the quality_trigger function, which names each execution after
+# its partition (an EventBridge target cannot set the execution name).
+
+locals {
+  quality_gate_name = "${local.name}-quality-gate"
+  quality_gate_arn  = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.quality_gate_name}"
+  ge_trigger        = var.ge_enabled && var.ge_eventbridge_enabled
+}
+
+module "quality" {
+  count              = var.ge_enabled ? 1 : 0
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-quality"
+  handler            = "quality"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 300
+  memory_mb          = 1024
+  log_retention_days = var.log_retention_days
+  environment        = local.common_env
+  policy_statements = [
+    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.ge_root}*"] }] },
+    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*"] },
+    { sid = "WriteResults", actions = ["s3:PutObject", "s3:GetObject"], resources = ["${module.silver.arn}/${local.ge_root}*"] },
+  ]
+}
+
+module "quality_trigger" {
+  count              = local.ge_trigger ? 1 : 0
+  source             = "../../modules/lambda_function"
+  name               = "${local.name}-quality-trigger"
+  handler            = "quality_trigger"
+  zip_path           = var.lambda_zip
+  timeout_seconds    = 30
+  memory_mb          = 128
+  log_retention_days = var.log_retention_days
+  environment = merge(local.common_env, {
+    ELT_QUALITY_GATE_ARN = local.quality_gate_arn
+  })
+  policy_statements = [
+    { sid = "StartQualityGate", actions = ["states:StartExecution"], resources = [local.quality_gate_arn] },
+  ]
+}
+
+resource "aws_cloudwatch_event_rule" "partition_ready" {
+  count       = local.ge_trigger ? 1 : 0
+  name        = "${local.name}-partition-ready"
+  description = "A silver partition was written: run its quality gate."
+  event_pattern = jsonencode({
+    source        = ["elt.pipeline"]
+    "detail-type" = ["PartitionReady"]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "partition_ready" {
+  count = local.ge_trigger ? 1 : 0
+  rule  = aws_cloudwatch_event_rule.partition_ready[0].name
+  arn   = module.quality_trigger[0].arn
+  retry_policy {
+    maximum_event_age_in_seconds = 3600
+    maximum_retry_attempts       = 10
+  }
+}
+
+resource "aws_lambda_permission" "partition_ready" {
+  count         = local.ge_trigger ? 1 : 0
+  statement_id  = "AllowPartitionReadyRule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.quality_trigger[0].name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.partition_ready[0].arn
+}

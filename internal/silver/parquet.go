@@ -94,9 +94,11 @@ type rowWriter struct {
 	n       int   // rows in the current batch
 	inGroup int64 // rows in the current row group
 	written int64
-	// per-file lineage constants
-	object, etag []byte
-	ingested     int64
+	// consts holds, for the lineage columns that are the same on every row
+	// of the file (source_object, source_etag, ingested_at), batchRows
+	// copies of that value, built once: the batch passes a prefix of it
+	// instead of building the values row by row. Nil for other columns.
+	consts [][]parquet.Value
 }
 
 // rowGroupRows bounds a row group, so a writer's memory is bounded however
@@ -113,16 +115,26 @@ func newRowWriter(out io.Writer, typ *records.Type, schema *parquet.Schema, src 
 		parquet.DictionaryMaxBytes(1<<20),
 		parquet.CreatedBy("elt", "silver", ""),
 	)
-	cols := make([][]parquet.Value, len(typ.Fields)+7)
+	nf := len(typ.Fields)
+	cols := make([][]parquet.Value, nf+7)
+	consts := make([][]parquet.Value, nf+7)
+	constant := func(col int, v parquet.Value) {
+		vs := make([]parquet.Value, batchRows)
+		for i := range vs {
+			vs[i] = v
+		}
+		consts[col] = vs
+	}
+	// The values keep these byte slices until the writer is closed.
+	constant(nf+2, parquet.ByteArrayValue([]byte(src.Object())))
+	constant(nf+3, parquet.ByteArrayValue([]byte(src.ETag)))
+	constant(nf+6, parquet.Int64Value(src.IngestedAt.UnixMicro()))
 	for i := range cols {
-		cols[i] = make([]parquet.Value, 0, batchRows)
+		if consts[i] == nil {
+			cols[i] = make([]parquet.Value, 0, batchRows)
+		}
 	}
-	return &rowWriter{
-		typ: typ, w: w, cols: cols,
-		object:   []byte(src.Object()),
-		etag:     []byte(src.ETag),
-		ingested: src.IngestedAt.UnixMicro(),
-	}
+	return &rowWriter{typ: typ, w: w, cols: cols, consts: consts}
 }
 
 // fastSnappy is the SNAPPY codec using s2's fastest snappy-compatible
@@ -149,10 +161,15 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 
 // write appends one record. Strings are referenced, not copied, until the
 // batch is flushed; records' strings are immutable so that is safe.
+//
+// Only values of optional columns carry levels: parquet-go's buffers for
+// required columns read nothing but the value itself, and the optional
+// ones only the definition level (a required column's levels are all 0,
+// which is what an unlevelled Value has).
 func (rw *rowWriter) write(rec *records.Record, pos Position) error {
 	cols := rw.cols
 	if rec.EventID == "" {
-		cols[0] = append(cols[0], parquet.NullValue().Level(0, 0, 0))
+		cols[0] = append(cols[0], parquet.Value{})
 	} else {
 		cols[0] = append(cols[0], parquet.ByteArrayValue(bytesOf(rec.EventID)).Level(0, 1, 0))
 	}
@@ -160,14 +177,10 @@ func (rw *rowWriter) write(rec *records.Record, pos Position) error {
 	for i := range rw.typ.Fields {
 		f := &rw.typ.Fields[i]
 		v := &rec.Values[i]
-		def := 0
-		if !f.Required {
-			def = 1
-		}
 		var pv parquet.Value
 		switch {
 		case v.Null:
-			pv, def = parquet.NullValue(), 0
+			// the zero Value is NULL at definition level 0
 		case f.Kind == records.String:
 			pv = parquet.ByteArrayValue(bytesOf(v.Str))
 		case f.Kind == records.Float:
@@ -177,19 +190,21 @@ func (rw *rowWriter) write(rec *records.Record, pos Position) error {
 		case f.Kind == records.Time:
 			pv = parquet.Int64Value(v.Time.UnixMicro())
 		}
-		cols[col] = append(cols[col], pv.Level(0, def, col))
+		if !f.Required && !v.Null {
+			pv = pv.Level(0, 1, col)
+		}
+		cols[col] = append(cols[col], pv)
 		col++
 	}
-	cols[col] = append(cols[col], parquet.Int64Value(rec.EventTime.UnixMicro()).Level(0, 0, col))
-	cols[col+1] = append(cols[col+1], parquet.ByteArrayValue(rw.object).Level(0, 0, col+1))
-	cols[col+2] = append(cols[col+2], parquet.ByteArrayValue(rw.etag).Level(0, 0, col+2))
-	cols[col+3] = append(cols[col+3], parquet.Int64Value(pos.Offset).Level(0, 0, col+3))
+	cols[col] = append(cols[col], parquet.Int64Value(rec.EventTime.UnixMicro()))
+	// col+1, col+2: source_object, source_etag (constants)
+	cols[col+3] = append(cols[col+3], parquet.Int64Value(pos.Offset))
 	if pos.Index >= 0 {
 		cols[col+4] = append(cols[col+4], parquet.Int64Value(int64(pos.Index)).Level(0, 1, col+4))
 	} else {
-		cols[col+4] = append(cols[col+4], parquet.NullValue().Level(0, 0, col+4))
+		cols[col+4] = append(cols[col+4], parquet.Value{})
 	}
-	cols[col+5] = append(cols[col+5], parquet.Int64Value(rw.ingested).Level(0, 0, col+5))
+	// col+5: ingested_at (constant)
 	rw.n++
 	if rw.n == batchRows {
 		return rw.flush()
@@ -202,6 +217,12 @@ func (rw *rowWriter) flush() error {
 		return nil
 	}
 	for i, cw := range rw.w.ColumnWriters() {
+		if c := rw.consts[i]; c != nil {
+			if _, err := cw.WriteRowValues(c[:rw.n]); err != nil {
+				return fmt.Errorf("write parquet column %d: %w", i, err)
+			}
+			continue
+		}
 		if _, err := cw.WriteRowValues(rw.cols[i]); err != nil {
 			return fmt.Errorf("write parquet column %d: %w", i, err)
 		}

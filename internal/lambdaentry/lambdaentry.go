@@ -39,13 +39,14 @@ type Runtime struct {
 // Factory builds a function's handler at cold start.
 type Factory func(ctx context.Context, rt *Runtime) (Handler, error)
 
-// Handlers is the dispatch table: one line per Lambda function. Workflow
-// tasks (replay, silverpoll, compact, quality, validate-input) add theirs
-// here.
+// Handlers is the dispatch table: one line per Lambda function. The names
+// are the handler names Terraform gives the functions (terraform/envs/dev)
+// and, for workflow tasks, the task names of internal/taskset.
 func Handlers() map[string]Factory {
 	return map[string]Factory{
-		"ingest":    Ingest,
-		"transform": Transform,
+		"ingest":         Ingest,
+		"transform":      Transform,
+		"validate_input": ValidateInput,
 	}
 }
 
@@ -158,7 +159,13 @@ func Build(ctx context.Context, env Env, logOut io.Writer) (Handler, string, err
 	if err != nil {
 		return nil, name, fmt.Errorf("cold start %s: %w", name, err)
 	}
-	return h, name, nil
+	return func(ctx context.Context, event json.RawMessage) (any, error) {
+		out, err := h(ctx, event)
+		if err != nil {
+			return nil, LambdaError(err)
+		}
+		return out, nil
+	}, name, nil
 }
 
 // Main is the bootstrap: build at cold start, then serve invocations with

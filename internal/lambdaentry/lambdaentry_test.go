@@ -72,7 +72,7 @@ func TestBuildErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{}, "ELT_HANDLER"},
 		{map[string]string{"ELT_HANDLER": "ingest", "ELT_LOG_FORMAT": "xml"}, "ELT_LOG_FORMAT"},
 		{map[string]string{"_HANDLER": "ingest", "ELT_QUEUE_URL": "http://q"}, "ELT_LEDGER_TABLE"},
-		{map[string]string{"ELT_HANDLER": "compact"}, `unknown handler "compact"`},
+		{map[string]string{"ELT_HANDLER": "nope"}, `unknown handler "nope"`},
 	}
 	for _, tc := range cases {
 		_, _, err := Build(context.Background(), env(tc.env), &bytes.Buffer{})

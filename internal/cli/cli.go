@@ -44,6 +44,9 @@ func commands() map[string]command {
 		"gen":       {summary: "generate realistic events (and bad ones) into a file", run: runGen},
 		"transform": {summary: "convert local JSON/JSONL files to silver Parquet", run: runTransform},
 		"sfn":       {summary: "run state machines on the local Step Functions engine", run: runSfn},
+		"ops":       {summary: "ops workflow: replay a bronze window and poll silver (start, status, history)", run: runOps},
+		"ge":        {summary: "quality gate on a silver partition (start, status, history)", run: runGe},
+		"glue":      {summary: "compaction job and catalog crawler (job-start, job-status, crawler-start, crawler-status)", run: runGlue},
 	}
 }
 

@@ -90,7 +90,9 @@ type Orchestrator struct {
 	bus      *localbus.Bus
 	srv      *http.Server
 	endpoint string
-	log      *slog.Logger
+	// advertised: the endpoint file names this process.
+	advertised bool
+	log        *slog.Logger
 }
 
 // Deps builds the task dependencies of a data dir: its object store, the
@@ -172,8 +174,14 @@ func (o *Orchestrator) Config() embedded.Config { return o.cfg }
 
 // Serve starts the Step Functions API on 127.0.0.1 (a free port) and
 // records its URL in EndpointPath so other processes on the data dir can
-// use this engine. It returns the URL.
-func (o *Orchestrator) Serve(ctx context.Context) (string, error) {
+// use this engine (what a long-running `elt up` does). It returns the URL.
+func (o *Orchestrator) Serve(ctx context.Context) (string, error) { return o.serve(ctx, true) }
+
+// ServePrivate starts the API like Serve without advertising it: for a
+// short-lived command whose engine must not be handed work by others.
+func (o *Orchestrator) ServePrivate(ctx context.Context) (string, error) { return o.serve(ctx, false) }
+
+func (o *Orchestrator) serve(ctx context.Context, advertise bool) (string, error) {
 	if o.srv != nil {
 		return o.endpoint, nil
 	}
@@ -188,6 +196,10 @@ func (o *Orchestrator) Serve(ctx context.Context) (string, error) {
 			o.log.Warn("orchestrator.serve_failed", "err", err)
 		}
 	}()
+	if !advertise {
+		return o.endpoint, nil
+	}
+	o.advertised = true
 	if err := writeEndpoint(EndpointPath(o.cfg.DataDir), o.endpoint); err != nil {
 		o.srv.Close()
 		o.srv = nil
@@ -227,7 +239,7 @@ func ReadEndpoint(dataDir string) string {
 func (o *Orchestrator) Close() error {
 	var errs []error
 	if o.srv != nil {
-		if ReadEndpoint(o.cfg.DataDir) == o.endpoint {
+		if o.advertised && ReadEndpoint(o.cfg.DataDir) == o.endpoint {
 			os.Remove(EndpointPath(o.cfg.DataDir))
 		}
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -20,6 +20,7 @@ import (
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/notify"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/tasks/validateinput"
 )
 
 // Deps are what task handlers are built from: interfaces only, so the same
@@ -63,7 +64,20 @@ func (d Deps) withDefaults() Deps {
 type builder func(d Deps) (engine.Handler, error)
 
 // table is every task: name -> constructor. One line per task.
-var table = map[string]builder{}
+var table = map[string]builder{
+	"validate_input": func(d Deps) (engine.Handler, error) {
+		t, err := validateinput.New(validateinput.Deps{Log: d.Log}, validateinput.Config{})
+		return handle(t, err, (*validateinput.Task).Handle)
+	},
+}
+
+// handle adapts a task's Handle method once its constructor returned.
+func handle[T, In, Out any](t *T, err error, h func(*T, context.Context, In) (Out, error)) (engine.Handler, error) {
+	if err != nil {
+		return nil, err
+	}
+	return engine.Typed(func(ctx context.Context, in In) (Out, error) { return h(t, ctx, in) }), nil
+}
 
 // Names lists the registered task names, sorted.
 func Names() []string {

@@ -1,0 +1,624 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
+	"github.com/serverless-elt/elt/internal/awsconf"
+	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/fault"
+	"github.com/serverless-elt/elt/internal/orchestrator"
+	"github.com/serverless-elt/elt/internal/sfnclient"
+	"github.com/serverless-elt/elt/workflows"
+)
+
+// This file holds `elt ops` and what `elt ge` and `elt glue` share: how a
+// command reaches Step Functions. Every command drives the workflows with
+// internal/sfnclient, the same client code for both targets:
+//
+//   - embedded (default): the local Step Functions API of the data dir. If a
+//     running `elt up` advertises one (<data-dir>/sfn/endpoint answers), the
+//     command uses it; otherwise it opens the orchestrator in-process, serves
+//     the API on 127.0.0.1:0 for itself, and, since the execution lives in
+//     this process, waits for it to end.
+//   - aws: AWS Step Functions, state machine ARNs from the Terraform outputs
+//     (`terraform -chdir=TF_DIR output -json`, or a saved copy with
+//     --tf-outputs FILE).
+
+// flow is one workflow as the commands know it.
+type flow struct {
+	name   string // state machine name (workflows.Workflow.Name)
+	output string // Terraform output holding its ARN
+}
+
+var (
+	opsFlow        = flow{name: workflows.OpsName, output: "ops_state_machine_arn"}
+	qualityFlow    = flow{name: "quality-gate", output: "quality_gate_state_machine_arn"}
+	compactionFlow = flow{name: "compaction-backfill", output: "compaction_state_machine_arn"}
+)
+
+// targetFlags are the flags of every ops/ge/glue command.
+type targetFlags struct {
+	stack     stackFlags
+	target    string
+	tfDir     string
+	tfOutputs string
+	endpoint  string
+	output    string
+}
+
+func (f *targetFlags) register(fs *flag.FlagSet, env Env, defaultOutput string) {
+	f.stack.register(fs, env)
+	fs.StringVar(&f.target, "target", envOr(env, "ELT_TARGET", "embedded"), "where the workflows run: embedded or aws (env ELT_TARGET)")
+	fs.StringVar(&f.tfDir, "tf-dir", envOr(env, "TF_DIR", "terraform/envs/dev"), "Terraform directory whose outputs name the AWS resources (--target aws)")
+	fs.StringVar(&f.tfOutputs, "tf-outputs", env.Getenv("ELT_TF_OUTPUTS"), "read the Terraform outputs from this file (`terraform output -json` saved) instead of running terraform (--target aws)")
+	fs.StringVar(&f.endpoint, "endpoint-url", "", "send AWS API calls to this endpoint instead (--target aws; like the AWS CLI's --endpoint-url)")
+	fs.StringVar(&f.output, "output", defaultOutput, "output format: json or table")
+}
+
+func envOr(env Env, key, def string) string {
+	if v := env.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func (f *targetFlags) check() error {
+	if f.target != "embedded" && f.target != "aws" {
+		return fmt.Errorf("--target must be embedded or aws, not %q", f.target)
+	}
+	if f.output != "json" && f.output != "table" {
+		return fmt.Errorf("--output must be json or table, not %q", f.output)
+	}
+	return nil
+}
+
+// target is an open connection to Step Functions for one command.
+type target struct {
+	kind    string // "embedded" or "aws"
+	client  *sfnclient.Client
+	cfg     embedded.Config
+	outputs map[string]string // Terraform outputs (aws)
+	// orch is the in-process orchestrator (embedded, no `elt up`); nil when
+	// delegating to a running `elt up` or on AWS.
+	orch *orchestrator.Orchestrator
+	// endpoint is the local API's URL (embedded).
+	endpoint string
+}
+
+func (t *target) Close() {
+	if t.orch != nil {
+		t.orch.Close()
+	}
+}
+
+// inProcess reports whether executions started now live in this process.
+func (t *target) inProcess() bool { return t.orch != nil }
+
+// arn is the state machine ARN of a workflow.
+func (t *target) arn(f flow) (string, error) {
+	if t.kind == "embedded" {
+		return engine.StateMachineArn(f.name), nil
+	}
+	v := t.outputs[f.output]
+	if v == "" {
+		return "", fmt.Errorf("Terraform output %q is missing or empty (is the workflow deployed? outputs found: %s)", f.output, strings.Join(sortedNames(t.outputs), ", "))
+	}
+	return v, nil
+}
+
+// executionArn resolves an EXECUTION argument: an ARN as is, a name
+// within the workflow's state machine.
+func (t *target) executionArn(f flow, ref string) (string, error) {
+	if strings.HasPrefix(ref, "arn:") {
+		return ref, nil
+	}
+	sm, err := t.arn(f)
+	if err != nil {
+		return "", err
+	}
+	// arn:aws:states:REGION:ACCOUNT:stateMachine:NAME -> ...:execution:NAME:EXEC
+	return strings.Replace(sm, ":stateMachine:", ":execution:", 1) + ":" + ref, nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// openTarget connects to Step Functions for cmd.
+func openTarget(ctx context.Context, env Env, f *targetFlags, cmd string) (*target, error) {
+	if f.target == "aws" {
+		return openAWS(ctx, env, f)
+	}
+	cfg := f.stack.config(env).WithDefaults()
+	t := &target{kind: "embedded", cfg: cfg}
+	if ep := orchestrator.ReadEndpoint(cfg.DataDir); ep != "" && endpointAlive(ctx, ep) {
+		t.endpoint = ep
+		t.client = sfnclient.New(sfnlocal.Client(ep), localPoll())
+		fmt.Fprintf(env.Stderr, "%s: using the Step Functions endpoint of the running 'elt up' (%s)\n", cmd, ep)
+		return t, nil
+	}
+	o, err := orchestrator.Open(ctx, orchestrator.Config{Stack: cfg, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	ep, err := o.ServePrivate(ctx)
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	t.orch, t.endpoint = o, ep
+	t.client = sfnclient.New(sfnlocal.Client(ep), localPoll())
+	return t, nil
+}
+
+func localPoll() sfnclient.Options {
+	return sfnclient.Options{Poll: 200 * time.Millisecond, MaxPoll: time.Second}
+}
+
+// endpointAlive asks an advertised endpoint for its state machines; a file
+// left by a killed process names a port nobody answers on.
+func endpointAlive(ctx context.Context, ep string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := sfnclient.New(sfnlocal.Client(ep), sfnclient.Options{Timeout: 2 * time.Second}).StateMachineArn(ctx, workflows.OpsName)
+	return err == nil || fault.Is(err, fault.NotFound)
+}
+
+func openAWS(ctx context.Context, env Env, f *targetFlags) (*target, error) {
+	outs, err := terraformOutputs(ctx, f.tfDir, f.tfOutputs)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Region: outs["region"], Endpoint: f.endpoint})
+	if err != nil {
+		return nil, err
+	}
+	ec := embedded.Config{BronzeBucket: outs["bronze_bucket"], SilverBucket: outs["silver_bucket"]}.WithDefaults()
+	return &target{kind: "aws", cfg: ec, outputs: outs, client: sfnclient.New(sfnclient.NewClient(cfg), sfnclient.Options{Poll: 2 * time.Second})}, nil
+}
+
+// terraformOutputs reads `terraform output -json` (from file when given):
+// {"name": {"value": V, "type": ..., "sensitive": ...}}; string values are
+// kept, others are JSON text.
+func terraformOutputs(ctx context.Context, dir, file string) (map[string]string, error) {
+	var data []byte
+	var err error
+	if file != "" {
+		if data, err = os.ReadFile(file); err != nil {
+			return nil, fmt.Errorf("read Terraform outputs: %w", err)
+		}
+	} else {
+		cmd := exec.CommandContext(ctx, "terraform", "-chdir="+dir, "output", "-json")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if data, err = cmd.Output(); err != nil {
+			return nil, fmt.Errorf("terraform -chdir=%s output -json: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+		}
+	}
+	var raw map[string]struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse Terraform outputs: %w", err)
+	}
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("Terraform outputs in %s are empty: run 'make tf-apply' first", dir)
+	}
+	out := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v.Value, &s) == nil {
+			out[k] = s
+		} else {
+			out[k] = string(v.Value)
+		}
+	}
+	return out, nil
+}
+
+// executionName makes a readable unique name: PREFIX-YYYYMMDDTHHMMSSZ-RAND.
+func executionName(prefix string, now time.Time) string {
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%s", prefix, now.UTC().Format("20060102T150405Z"), hex.EncodeToString(b[:]))
+}
+
+// readInput returns --input's JSON (text or @FILE).
+func readInput(s string) (json.RawMessage, error) {
+	if file, ok := strings.CutPrefix(s, "@"); ok {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--input: %w", err)
+		}
+		s = string(b)
+	}
+	if !json.Valid([]byte(s)) {
+		return nil, errors.New("--input is not valid JSON")
+	}
+	return json.RawMessage(s), nil
+}
+
+// startOpts is one start request.
+type startOpts struct {
+	flow     flow
+	name     string
+	input    json.RawMessage
+	wait     bool
+	hotPath  bool // run the stack's ingest/transform while waiting in-process
+	cmd      string
+	tf       *targetFlags
+	describe func(sfnclient.Execution) // extra lines after the result (table output)
+}
+
+// startExecution starts (and maybe follows) an execution and prints it.
+func startExecution(ctx context.Context, env Env, t *target, o startOpts) int {
+	arn, err := t.arn(o.flow)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", o.cmd, err)
+		return ExitFailure
+	}
+	wait := o.wait || t.inProcess()
+	var stopHot func() error
+	if wait && o.hotPath && t.inProcess() {
+		stopHot, err = runHotPath(ctx, env, o.tf, o.cmd)
+		if err != nil {
+			return ExitFailure
+		}
+	}
+	xarn, err := t.client.Start(ctx, arn, o.name, o.input)
+	if err != nil {
+		if stopHot != nil {
+			stopHot()
+		}
+		fmt.Fprintf(env.Stderr, "%s: %v\n", o.cmd, err)
+		if fault.Is(err, fault.AlreadyExists) {
+			fmt.Fprintf(env.Stderr, "%s: execution names are unique per state machine; choose another --name\n", o.cmd)
+			return ExitUsage
+		}
+		if fault.Is(err, fault.InvalidArgument) {
+			return ExitUsage
+		}
+		return ExitFailure
+	}
+	fmt.Fprintf(env.Stderr, "%s: started %s\n", o.cmd, xarn)
+	if !wait {
+		return printExecution(env, o.tf.output, sfnclient.Execution{Arn: xarn, StateMachineArn: arn, Status: sfnclient.StatusRunning}, nil)
+	}
+	x, err := t.client.Wait(ctx, xarn)
+	if stopHot != nil {
+		if herr := stopHot(); herr != nil {
+			fmt.Fprintf(env.Stderr, "%s: hot path: %v\n", o.cmd, herr)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", o.cmd, err)
+		if t.inProcess() {
+			// The engine dies with this process: say where the execution was left.
+			fmt.Fprintf(env.Stderr, "%s: the execution ran in this process and was interrupted\n", o.cmd)
+		}
+		return ExitFailure
+	}
+	return printExecution(env, o.tf.output, x, o.describe)
+}
+
+// runHotPath runs the stack's ingest/transform loop in this process until
+// the returned stop is called. If another process holds the data dir (an
+// `elt up` that does not serve the API), that process is running the hot
+// path already, and this one only orchestrates.
+func runHotPath(ctx context.Context, env Env, tf *targetFlags, cmd string) (func() error, error) {
+	cfg := tf.stack.config(env)
+	cfg.LockTimeout = min(cfg.LockTimeout, 2*time.Second)
+	st, err := embedded.Open(ctx, cfg)
+	if err != nil {
+		if fault.Is(err, fault.Transient) {
+			fmt.Fprintf(env.Stderr, "%s: another process holds %s (an 'elt up'?); relying on it to ingest and transform\n", cmd, tf.stack.dataDir)
+			return func() error { return nil }, nil
+		}
+		fmt.Fprintf(env.Stderr, "%s: open the stack: %v\n", cmd, err)
+		return nil, err
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- st.Run(hctx, nil) }()
+	return func() error {
+		cancel()
+		err := <-done
+		return errors.Join(err, st.Close())
+	}, nil
+}
+
+// printExecution prints a DescribeExecution-shaped object (json) or a
+// key/value table, and returns the exit code its status implies: 0 for
+// SUCCEEDED or RUNNING, 1 otherwise.
+func printExecution(env Env, format string, x sfnclient.Execution, extra func(sfnclient.Execution)) int {
+	j := ExecutionJSON{
+		ExecutionArn: x.Arn, StateMachineArn: x.StateMachineArn, Name: x.Name, Status: x.Status,
+		Input: string(x.Input), Output: string(x.Output), Error: x.Error, Cause: x.Cause,
+	}
+	if !x.StartDate.IsZero() {
+		j.StartDate = x.StartDate.UTC().Format(time.RFC3339Nano)
+	}
+	if !x.StopDate.IsZero() {
+		j.StopDate = x.StopDate.UTC().Format(time.RFC3339Nano)
+	}
+	if format == "json" {
+		if err := writeJSON(env.Stdout, j); err != nil {
+			return ExitFailure
+		}
+	} else {
+		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+		row := func(k, v string) {
+			if v != "" {
+				fmt.Fprintf(tw, "%s\t%s\n", k, v)
+			}
+		}
+		row("execution", j.ExecutionArn)
+		row("status", j.Status)
+		row("started", j.StartDate)
+		row("stopped", j.StopDate)
+		row("error", j.Error)
+		row("cause", j.Cause)
+		row("input", j.Input)
+		row("output", j.Output)
+		tw.Flush()
+		if extra != nil {
+			extra(x)
+		}
+	}
+	switch x.Status {
+	case sfnclient.StatusSucceeded, sfnclient.StatusRunning:
+		return ExitOK
+	}
+	return ExitFailure
+}
+
+// showExecution is `status`: one execution (latest by default).
+func showExecution(ctx context.Context, env Env, t *target, f flow, ref, format, cmd string) int {
+	xarn, code := resolveExecution(ctx, env, t, f, ref, cmd)
+	if xarn == "" {
+		return code
+	}
+	x, err := t.client.Describe(ctx, xarn)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return ExitFailure
+	}
+	return printExecution(env, format, x, nil)
+}
+
+// resolveExecution turns EXECUTION (or nothing: the latest) into an ARN.
+func resolveExecution(ctx context.Context, env Env, t *target, f flow, ref, cmd string) (string, int) {
+	if ref != "" {
+		xarn, err := t.executionArn(f, ref)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+			return "", ExitFailure
+		}
+		return xarn, ExitOK
+	}
+	arn, err := t.arn(f)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return "", ExitFailure
+	}
+	xs, err := t.client.List(ctx, arn, "", 1)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return "", ExitFailure
+	}
+	if len(xs) == 0 {
+		fmt.Fprintf(env.Stderr, "%s: no executions of %s yet\n", cmd, f.name)
+		return "", ExitFailure
+	}
+	return xs[0].Arn, ExitOK
+}
+
+// showHistory is `history`: an execution's events (latest by default).
+func showHistory(ctx context.Context, env Env, t *target, f flow, ref, format, cmd string) int {
+	xarn, code := resolveExecution(ctx, env, t, f, ref, cmd)
+	if xarn == "" {
+		return code
+	}
+	evs, err := t.client.History(ctx, xarn)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return ExitFailure
+	}
+	if format == "json" {
+		if err := writeJSON(env.Stdout, map[string]any{"executionArn": xarn, "events": evs}); err != nil {
+			return ExitFailure
+		}
+		return ExitOK
+	}
+	writeClientHistory(env.Stdout, xarn, evs)
+	return ExitOK
+}
+
+// writeClientHistory prints one line per event with its most telling
+// detail (state name, error and cause, resource).
+func writeClientHistory(w io.Writer, xarn string, evs []sfnclient.Event) {
+	fmt.Fprintf(w, "%s\n", xarn)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREV\tTIMESTAMP\tTYPE\tDETAIL")
+	for _, ev := range evs {
+		// The SDK's event details marshal with Go field names (Name,
+		// Error, Resource); fold the keys so either spelling reads.
+		var raw map[string]any
+		json.Unmarshal(ev.Details, &raw)
+		d := make(map[string]any, len(raw))
+		for k, v := range raw {
+			d[strings.ToLower(k[:1])+k[1:]] = v
+		}
+		detail := ""
+		switch {
+		case d["name"] != nil:
+			detail = fmt.Sprint(d["name"])
+		case d["error"] != nil:
+			detail = fmt.Sprintf("%v: %v", d["error"], d["cause"])
+		case d["resourceType"] != nil:
+			detail = fmt.Sprintf("%v:%v", d["resourceType"], d["resource"])
+		}
+		if len(detail) > 100 {
+			detail = detail[:97] + "..."
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", ev.ID, ev.PreviousID, ev.Timestamp.UTC().Format(time.RFC3339Nano), ev.Type, detail)
+	}
+	tw.Flush()
+}
+
+// ---------------------------------------------------------------- elt ops
+
+const opsUsage = `elt ops start [--input JSON|@FILE] [--name N] [--wait] [--target embedded|aws] [--data-dir D]
+       elt ops status [EXECUTION] [--output json|table]
+       elt ops history [EXECUTION] [--output json|table]
+
+The ops workflow (ops-replay-quality): replay a window of bronze objects
+through the hot path and poll silver until the replayed data landed.
+
+start starts an execution. Without --input it replays the last 24 hours of
+the embedded bronze prefix (or, on AWS, of the deployed bronze bucket).
+Embedded without a running 'elt up', the engine and the hot path
+(ingest, transform) run in this process until the execution ends; with a
+running 'elt up' the command hands the execution to it (and follows it
+with --wait). status prints an execution (the latest by default) like
+DescribeExecution; history prints its events.
+EXECUTION is an execution name or ARN.
+
+Every flag of every verb (also --target aws --tf-dir DIR | --tf-outputs FILE):
+run 'elt ops start --help'.
+Exit codes: 0 succeeded (or running), 1 failed/timed out/aborted or not
+found, 2 bad usage.`
+
+func runOps(ctx context.Context, env Env, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stderr, "usage: %s\n", opsUsage)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	verb, args := args[0], args[1:]
+	switch verb {
+	case "start":
+		return opsStart(ctx, env, args)
+	case "status", "history":
+		return flowShow(ctx, env, "ops", opsFlow, verb, opsUsage, args)
+	}
+	fmt.Fprintf(env.Stderr, "elt ops: unknown verb %q\n\nusage: %s\n", verb, opsUsage)
+	return ExitUsage
+}
+
+// flowShow is the status and history verbs of ops, ge and glue job.
+func flowShow(ctx context.Context, env Env, noun string, f flow, verb, usage string, args []string) int {
+	cmd := "elt " + noun + " " + verb
+	fs := newFlagSet(noun+" "+verb, usage, env)
+	var tf targetFlags
+	def := "json"
+	if strings.HasSuffix(verb, "history") {
+		def = "table"
+	}
+	tf.register(fs, env, def)
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if err := tf.check(); err != nil || len(rest) > 1 {
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		}
+		fs.Usage()
+		return ExitUsage
+	}
+	ref := ""
+	if len(rest) == 1 {
+		ref = rest[0]
+	}
+	t, err := openTarget(ctx, env, &tf, cmd)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return ExitFailure
+	}
+	defer t.Close()
+	if strings.HasSuffix(verb, "history") {
+		return showHistory(ctx, env, t, f, ref, tf.output, cmd)
+	}
+	return showExecution(ctx, env, t, f, ref, tf.output, cmd)
+}
+
+// defaultOpsInput replays the last 24 hours of the bronze prefix into
+// <bronze prefix>replay/manual/<execution name>/ and polls silver every few
+// seconds.
+func defaultOpsInput(cfg embedded.Config) map[string]any {
+	return map[string]any{
+		"bronze_bucket":         cfg.BronzeBucket,
+		"src_prefix":            cfg.BronzePrefix,
+		"dest_prefix_base":      strings.TrimSuffix(cfg.BronzePrefix, "/") + "/replay/manual",
+		"window_hours":          24,
+		"silver_bucket":         cfg.SilverBucket,
+		"silver_prefix":         cfg.SilverPrefix,
+		"poll_interval_seconds": 2,
+		"max_attempts":          60,
+	}
+}
+
+func opsStart(ctx context.Context, env Env, args []string) int {
+	const cmd = "elt ops start"
+	fs := newFlagSet("ops start", opsUsage, env)
+	var tf targetFlags
+	tf.register(fs, env, "json")
+	input := fs.String("input", "", "execution input: JSON text or @FILE (default: replay the last 24h of bronze)")
+	name := fs.String("name", "", "execution name (default: manual-<time>-<random>); unique per state machine")
+	wait := fs.Bool("wait", false, "wait for the execution to end (always, when it runs in this process)")
+	rest, code, done := parseFlags(fs, args)
+	if done {
+		return code
+	}
+	if err := tf.check(); err != nil || len(rest) > 0 {
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		}
+		fs.Usage()
+		return ExitUsage
+	}
+	var in json.RawMessage
+	if *input != "" {
+		var err error
+		if in, err = readInput(*input); err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+			return ExitUsage
+		}
+	}
+	t, err := openTarget(ctx, env, &tf, cmd)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return ExitFailure
+	}
+	defer t.Close()
+	if in == nil {
+		in, _ = json.Marshal(defaultOpsInput(t.cfg))
+	}
+	if *name == "" {
+		*name = executionName("manual", time.Now())
+	}
+	return startExecution(ctx, env, t, startOpts{flow: opsFlow, name: *name, input: in, wait: *wait, hotPath: true, cmd: cmd, tf: &tf})
+}

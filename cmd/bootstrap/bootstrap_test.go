@@ -441,3 +441,46 @@ func TestColdStartConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkflowTaskUnderRuntimeAPI: a workflow task (validate_input, as the
+// ops workflow's first state invokes it) answers the runtime API with its
+// Output, and a failed task posts to /error with the task's ASL error name as
+// errorType, which is what Step Functions matches Retry and Catch on.
+func TestWorkflowTaskUnderRuntimeAPI(t *testing.T) {
+	rt := newRuntimeAPI(t)
+	startBinary(t, rt, map[string]string{"ELT_HANDLER": "validate_input", "ELT_BRONZE_BUCKET": "b", "ELT_SILVER_BUCKET": "s"})
+	valid := map[string]any{
+		"bronze_bucket": "bronze", "src_prefix": "bronze/shipments/", "dest_prefix_base": "bronze/replay/manual",
+		"window_hours": 6, "silver_bucket": "silver", "silver_prefix": "silver", "record_type": "shipments",
+		"min_parquet_objects": 1, "poll_interval_seconds": 60, "max_attempts": 3,
+	}
+	inv := rt.invoke(t, map[string]any{"schema": "ops_input.schema.json", "input": valid})
+	if inv.errBody != nil || string(inv.response) != `{"valid":true,"schema":"ops_input.schema.json"}` {
+		t.Fatalf("valid input: response %s error %s", inv.response, inv.errBody)
+	}
+	cases := []struct {
+		name, wantType, wantInMessage string
+		payload                       any
+	}{
+		{"missing fields", "ValidateInput.InvalidInput", "max_attempts", map[string]any{"schema": "ops_input.schema.json", "input": map[string]any{"bronze_bucket": "bronze"}}},
+		{"payload of the wrong shape", "InvalidInput", "decode input", []int{1, 2}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := rt.invoke(t, tc.payload)
+			if inv.errBody == nil {
+				t.Fatalf("no error, response %s", inv.response)
+			}
+			var e struct {
+				Type    string `json:"errorType"`
+				Message string `json:"errorMessage"`
+			}
+			if err := json.Unmarshal(inv.errBody, &e); err != nil {
+				t.Fatalf("error body %s: %v", inv.errBody, err)
+			}
+			if e.Type != tc.wantType || !strings.Contains(e.Message, tc.wantInMessage) {
+				t.Fatalf("error %+v, want type %s mentioning %q", e, tc.wantType, tc.wantInMessage)
+			}
+		})
+	}
+}

@@ -1,0 +1,295 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+)
+
+// t0 is the execution start; objects are written at chosen times before it.
+var t0 = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+
+type clock struct{ now time.Time }
+
+func (c *clock) Now() time.Time { return c.now }
+
+type fixture struct {
+	store *fsstore.Store
+	clock *clock
+	task  *Task
+}
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	c := &clock{now: t0}
+	st, err := fsstore.New(t.TempDir(), fsstore.Options{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"bronze", "silver"} {
+		if err := st.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task, err := New(Deps{Store: st}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{store: st, clock: c, task: task}
+}
+
+// put writes key as if at t0 - ago.
+func (f *fixture) put(t *testing.T, key string, ago time.Duration) objstore.ObjectInfo {
+	t.Helper()
+	f.clock.now = t0.Add(-ago)
+	oi, err := f.store.Put(context.Background(), "bronze", key, strings.NewReader(`{"k":"`+key+`"}`+"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.now = t0
+	return oi
+}
+
+func hours(n int) *int { return &n }
+
+func request(mod func(*Request)) Request {
+	r := Request{BronzeBucket: "bronze", SrcPrefix: "bronze/shipments/", DestPrefixBase: "bronze/replay",
+		ExecutionName: "run-1", ExecutionStart: t0.Format(time.RFC3339Nano), WindowHours: hours(6), SilverBucket: "silver"}
+	if mod != nil {
+		mod(&r)
+	}
+	return r
+}
+
+// seed is the bronze fixture: ages relative to t0 and where each key lives.
+func seed(t *testing.T, f *fixture) {
+	f.put(t, "bronze/shipments/old.jsonl", 7*time.Hour)        // before a 6h window
+	f.put(t, "bronze/shipments/edge-start.jsonl", 6*time.Hour) // exactly at start: in
+	f.put(t, "bronze/shipments/a.jsonl", 3*time.Hour)          // in
+	f.put(t, "bronze/shipments/day/b.jsonl", time.Hour)        // in, nested
+	f.put(t, "bronze/shipments/last.jsonl", time.Second)       // in: end is exclusive
+	//                                                                  // folder marker
+	f.put(t, "bronze/tracking/x.jsonl", time.Hour)                                                               // other prefix
+	f.put(t, "bronze/replay/earlier/shipments/a.jsonl", 2*time.Hour)                                             // copy of this base
+	f.put(t, "bronze/shipments/replay-old/a.jsonl", 2*time.Hour)                                                 // copy under CopyPrefixes
+	f.clock.now = t0.Add(time.Second)                                                                            //
+	f.store.Put(context.Background(), "bronze", "bronze/shipments/future.jsonl", strings.NewReader("{}\n"), nil) // at end: out
+	f.clock.now = t0
+}
+
+func sortedCopies(t *testing.T, f *fixture, exec string) []Copy {
+	t.Helper()
+	page, err := f.store.List(context.Background(), "silver", objstore.ListOptions{Prefix: CopyListDir(exec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []Copy
+	for _, o := range page.Objects {
+		rc, _, err := f.store.Get(context.Background(), "silver", o.Key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l CopyList
+		err = json.NewDecoder(rc).Decode(&l)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.ExecutionName != exec || l.BronzeBucket != "bronze" || !strings.HasSuffix(o.Key, "copies-"+l.BatchID+".json") {
+			t.Fatalf("copy list %s: %+v", o.Key, l)
+		}
+		all = append(all, l.Copies...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].DestKey < all[j].DestKey })
+	return all
+}
+
+var inWindow = []string{"bronze/shipments/a.jsonl", "bronze/shipments/day/b.jsonl", "bronze/shipments/edge-start.jsonl", "bronze/shipments/last.jsonl"}
+
+func TestWindowRules(t *testing.T) {
+	cfg := Config{PageSize: 2, CopyPrefixes: []string{"bronze/shipments/replay-old/"}}
+	tests := []struct {
+		name    string
+		req     Request
+		copied  []string // source keys
+		skipped int
+	}{
+		{"window_hours from execution start", request(nil), inWindow, 1},
+		{"start/end, start inclusive, end exclusive", request(func(r *Request) {
+			r.WindowHours = nil
+			r.Start = t0.Add(-3 * time.Hour).Format(time.RFC3339)
+			r.End = t0.Add(-time.Second).Format(time.RFC3339)
+		}), []string{"bronze/shipments/a.jsonl", "bronze/shipments/day/b.jsonl"}, 1},
+		{"start/end with offsets and fractions", request(func(r *Request) {
+			r.WindowHours = nil
+			r.Start = t0.Add(-7 * time.Hour).In(time.FixedZone("x", 3600)).Format(time.RFC3339Nano)
+			r.End = t0.Add(500 * time.Millisecond).Format(time.RFC3339Nano) // truncated to t0
+		}), append([]string{"bronze/shipments/old.jsonl"}, inWindow...), 1},
+		{"one hour", request(func(r *Request) { r.WindowHours = hours(1) }), []string{"bronze/shipments/day/b.jsonl", "bronze/shipments/last.jsonl"}, 1},
+		{"dest base with trailing slash", request(func(r *Request) { r.DestPrefixBase = "bronze/replay/" }), inWindow, 1},
+		{"whole bronze prefix: earlier copies skipped", request(func(r *Request) { r.SrcPrefix = "bronze/" }),
+			append(inWindow, "bronze/tracking/x.jsonl"), 2},
+		// The copies sort after their sources, so the paginated listing
+		// meets the copies this very run makes; they are skipped too.
+		{"copies made during the listing are skipped", request(func(r *Request) { r.SrcPrefix = "bronze/"; r.DestPrefixBase = "bronze/zz" }),
+			append(inWindow, "bronze/replay/earlier/shipments/a.jsonl", "bronze/tracking/x.jsonl"), 1 + len(inWindow) + 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cfg)
+			seed(t, f)
+			out, err := f.task.Handle(context.Background(), Input{Request: tt.req})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]string(nil), tt.copied...)
+			sort.Strings(want)
+			got := sortedCopies(t, f, "run-1")
+			if len(got) != len(want) || out.Copied != len(want) || out.InWindow != len(want) || out.SkippedCopies != tt.skipped {
+				t.Fatalf("out %+v, copies %+v; want %v, %d skipped", out, got, want, tt.skipped)
+			}
+			var srcs []string
+			for _, c := range got {
+				srcs = append(srcs, c.SourceKey)
+				wantDest := strings.TrimSuffix(tt.req.DestPrefixBase, "/") + "/run-1/" + strings.TrimPrefix(c.SourceKey, "bronze/")
+				src, _ := f.store.Head(context.Background(), "bronze", c.SourceKey)
+				dst, err := f.store.Head(context.Background(), "bronze", c.DestKey)
+				if err != nil || c.DestKey != wantDest || dst.ETag != src.ETag || c.ETag != src.ETag || c.Size != src.Size {
+					t.Fatalf("copy %+v (dest %+v, %v); want dest %s etag %s", c, dst, err, wantDest, src.ETag)
+				}
+			}
+			sort.Strings(srcs)
+			if fmt.Sprint(srcs) != fmt.Sprint(want) {
+				t.Fatalf("copied %v, want %v", srcs, want)
+			}
+			if out.CopyList != CopyListDir("run-1")+"copies-"+batchID([]string{"all"})+".json" {
+				t.Fatalf("copy list %s", out.CopyList)
+			}
+		})
+	}
+}
+
+// A retry (same execution name and start) copies to the same keys and
+// rewrites the same list; a later replay never copies the first one's
+// copies.
+func TestRetryAndLaterReplay(t *testing.T) {
+	f := newFixture(t, Config{PageSize: 1, CopyPrefixes: []string{"bronze/shipments/replay-old/"}})
+	seed(t, f)
+	ctx := context.Background()
+	first, err := f.task.Handle(ctx, Input{Request: request(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := sortedCopies(t, f, "run-1")
+	f.clock.now = t0.Add(10 * time.Minute) // the retry runs later; the window does not move
+	again, err := f.task.Handle(ctx, Input{Request: request(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := sortedCopies(t, f, "run-1")
+	if first != again || fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Fatalf("retry differs: %+v vs %+v\n%v\n%v", first, again, before, after)
+	}
+	// A second execution an hour later: the first run's copies are now in
+	// its window but under dest_prefix_base, so skipped.
+	f.clock.now = t0.Add(time.Hour)
+	later, err := f.task.Handle(ctx, Input{Request: request(func(r *Request) {
+		r.ExecutionName = "run-2"
+		r.ExecutionStart = t0.Add(time.Hour).Format(time.RFC3339)
+		r.SrcPrefix = "bronze/"
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range sortedCopies(t, f, "run-2") {
+		if strings.Contains(c.SourceKey, "replay/") {
+			t.Fatalf("re-copied a replay copy: %+v", c)
+		}
+	}
+	// Skipped: the earlier copy, run-1's four, replay-old. In the window
+	// [t0-5h, t0+1h): a, day/b, last, future, tracking/x.
+	if later.SkippedCopies != 6 || later.Copied != 5 || later.Listed != 13 {
+		t.Fatalf("later %+v", later)
+	}
+}
+
+// In a distributed Map the task gets {"BatchInput", "Items"} with items as
+// the s3:listObjectsV2 ItemReader yields them (quoted Etag, LastModified in
+// epoch seconds).
+func TestMapBatch(t *testing.T) {
+	f := newFixture(t, Config{CopyPrefixes: []string{"bronze/shipments/replay-old/"}})
+	seed(t, f)
+	ctx := context.Background()
+	page, err := f.store.List(ctx, "bronze", objstore.ListOptions{Prefix: "bronze/shipments/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []string
+	for _, o := range page.Objects {
+		items = append(items, fmt.Sprintf(`{"Etag":%q,"Key":%q,"LastModified":%d,"Size":%d,"StorageClass":"STANDARD"}`,
+			`"`+o.ETag+`"`, o.Key, o.LastModified.Unix(), o.Size))
+	}
+	// S3 lists folder markers ("key/", size 0) too; they are not data.
+	items = append(items, fmt.Sprintf(`{"Etag":"\"d41d8cd98f00b204e9800998ecf8427e\"","Key":"bronze/shipments/day/","LastModified":%d,"Size":0,"StorageClass":"STANDARD"}`, t0.Add(-time.Hour).Unix()))
+	reqJSON, _ := json.Marshal(request(nil))
+	var total Output
+	for i := 0; i < len(items); i += 3 {
+		doc := fmt.Sprintf(`{"BatchInput":%s,"Items":[%s]}`, reqJSON, strings.Join(items[i:min(i+3, len(items))], ","))
+		var in Input
+		if err := json.Unmarshal([]byte(doc), &in); err != nil {
+			t.Fatal(err)
+		}
+		out, err := f.task.Handle(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total.Listed += out.Listed
+		total.Copied += out.Copied
+	}
+	got := sortedCopies(t, f, "run-1")
+	if total.Listed != len(items) || total.Copied != len(inWindow) || len(got) != len(inWindow) {
+		t.Fatalf("total %+v, copies %v", total, got)
+	}
+	for i, c := range got {
+		if c.SourceKey != inWindow[i] {
+			t.Fatalf("copy %d: %+v, want source %s", i, c, inWindow[i])
+		}
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	f := newFixture(t, Config{})
+	tests := []struct {
+		name string
+		mod  func(*Request)
+		msg  string
+	}{
+		{"no window", func(r *Request) { r.WindowHours = nil }, "give window_hours, or start and end"},
+		{"both", func(r *Request) { r.Start = "2024-01-01T00:00:00Z" }, "not both"},
+		{"zero hours", func(r *Request) { r.WindowHours = hours(0) }, "at least 1"},
+		{"no execution start", func(r *Request) { r.ExecutionStart = "" }, "execution_start is required"},
+		{"bad time", func(r *Request) { r.WindowHours = nil; r.Start = "yesterday"; r.End = "2024-01-01T00:00:00Z" }, "not an RFC 3339"},
+		{"empty window", func(r *Request) { r.WindowHours = nil; r.Start = "2024-01-01T00:00:00Z"; r.End = r.Start }, "not before"},
+		{"dest outside bronze", func(r *Request) { r.DestPrefixBase = "replay" }, "below the bronze prefix"},
+		{"dest is bronze itself", func(r *Request) { r.DestPrefixBase = "bronze/" }, "below the bronze prefix"},
+		{"bad execution name", func(r *Request) { r.ExecutionName = "a/b" }, "execution_name"},
+		{"no bucket", func(r *Request) { r.BronzeBucket = "" }, "bronze_bucket"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.task.Handle(context.Background(), Input{Request: request(tt.mod)})
+			var e *Error
+			if !errors.As(err, &e) || e.ErrorName() != ErrInvalidInput || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err %v, want %s containing %q", err, ErrInvalidInput, tt.msg)
+			}
+		})
+	}
+}

@@ -277,6 +277,10 @@ func TestWorkflowPlaceholdersBound(t *testing.T) {
 // supporting resource-level permissions, so their Resource must be "*".
 var resourceWildcardAllowed = map[string]string{
 	"LogDelivery": "CloudWatch Logs vended log delivery APIs used by Step Functions logging take no resource ARN",
+	// In a KMS key policy, Resource "*" means the key the policy is attached
+	// to (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+	"KeyAdministration": "KMS key policy: * is the key itself",
+	"AlarmsUseKey":      "KMS key policy: * is the key itself",
 }
 
 // TestIAMLeastPrivilege: every Allow statement names specific actions (no

@@ -67,6 +67,7 @@ module "notifications" {
   source              = "../../modules/notifications"
   name                = "${local.name}-notifications"
   email_subscriptions = var.alert_emails
+  alarm_publishers    = var.observability_enabled
 }
 
 # ---------------------------------------------------------------- hot path

@@ -20,8 +20,9 @@ import (
 	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
 	"github.com/serverless-elt/elt/asl/validate"
 	"github.com/serverless-elt/elt/internal/bus/localbus"
-	"github.com/serverless-elt/elt/internal/notify/localnotify"
-	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/orchestrator"
+	"github.com/serverless-elt/elt/internal/taskset"
 )
 
 const sfnUsage = `elt sfn run --definition FILE [--input JSON|@FILE] [--name NAME]
@@ -94,25 +95,31 @@ func dataDirFlag(fs *flag.FlagSet, env Env) *string {
 
 // sfnEngine opens an engine over the data directory: executions in
 // DIR/sfn, the object store in DIR/store, notifications in DIR/notify,
-// events in DIR/bus.
-func sfnEngine(dataDir string, clock engine.Clock, mocks *mockconfig.Config, log *slog.Logger) (*engine.Engine, func(), error) {
-	objs, err := fsstore.New(filepath.Join(dataDir, "store"), fsstore.Options{})
+// events in DIR/bus. With realTasks, the real task handlers
+// (internal/taskset) are registered, bound to the data dir's stack, so
+// lambda:invoke tasks do real work; a test case of the mock configuration
+// still answers from its mocks.
+func sfnEngine(dataDir string, clock engine.Clock, mocks *mockconfig.Config, realTasks bool, log *slog.Logger) (*engine.Engine, func(), error) {
+	deps, err := orchestrator.Deps(embedded.Config{DataDir: dataDir, Log: log}, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	notifier, err := localnotify.New(filepath.Join(dataDir, "notify", "outbox.jsonl"), localnotify.Options{})
-	if err != nil {
-		return nil, nil, err
+	reg := engine.NewRegistry()
+	if realTasks {
+		if err := taskset.Register(reg, deps); err != nil {
+			return nil, nil, err
+		}
 	}
-	b, err := localbus.Open(filepath.Join(dataDir, "bus", "events.jsonl"), localbus.Options{})
+	b, err := localbus.Open(orchestrator.BusPath(dataDir), localbus.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
 	e := engine.New(engine.Options{
 		Clock:    clock,
-		Store:    &engine.FileStore{Dir: filepath.Join(dataDir, "sfn")},
+		Store:    &engine.FileStore{Dir: orchestrator.SfnDir(dataDir)},
+		Tasks:    reg,
 		Mocks:    mocks,
-		Services: engine.Services{Objects: objs, Notifier: notifier, Bus: b},
+		Services: engine.Services{Objects: deps.Store, Notifier: deps.Notifier, Bus: b},
 		Logger:   log,
 	})
 	return e, func() { b.Close() }, nil
@@ -233,7 +240,9 @@ func sfnRun(ctx context.Context, env Env, args []string) int {
 	if *realTime {
 		clock = engine.RealClock{}
 	}
-	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	// Without a mock configuration the tasks are the real ones, bound to
+	// the data dir's stack.
+	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, mocks == nil, slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "elt sfn run: %v\n", err)
 		return ExitFailure
@@ -356,7 +365,7 @@ func sfnServe(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
-	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, log)
+	e, closeFn, err := sfnEngine(*dataDir, clock, mocks, true, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "elt sfn serve: %v\n", err)
 		return ExitFailure

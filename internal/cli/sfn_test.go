@@ -203,7 +203,7 @@ func TestSfnRunWorkflowsWithMocks(t *testing.T) {
 
 func TestRegisterWorkflows(t *testing.T) {
 	data := t.TempDir()
-	e, closeFn, err := sfnEngine(data, nil, nil, nil)
+	e, closeFn, err := sfnEngine(data, nil, nil, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

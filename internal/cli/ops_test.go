@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/notify/localnotify"
+	"github.com/serverless-elt/elt/internal/orchestrator"
+	"github.com/serverless-elt/elt/workflows"
+)
+
+// runCLI runs one command line and returns its exit code and streams.
+func opsCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader("")}, args)
+	return code, out.String(), errb.String()
+}
+
+func decodeExecution(t *testing.T, s string) ExecutionJSON {
+	t.Helper()
+	var x ExecutionJSON
+	if err := json.Unmarshal([]byte(s), &x); err != nil {
+		t.Fatalf("output is not an execution: %v\n%s", err, s)
+	}
+	return x
+}
+
+// An execution started by one command is seen by status and history run
+// afterwards (another cli.Run: nothing kept in memory), and its failure
+// notification is in the data dir's one outbox.
+func TestOpsStartStatusHistoryPersist(t *testing.T) {
+	dir := t.TempDir()
+	// An input the ops workflow's schema refuses: the workflow fails in
+	// ValidateInput and notifies, whatever the other tasks do.
+	code, out, stderr := opsCLI(t, "ops", "start", "--data-dir", dir, "--name", "bad-input", "--input", `{"bronze_bucket":"b"}`, "--settle", "0")
+	if code != ExitFailure {
+		t.Fatalf("ops start exit %d, want %d\n%s\n%s", code, ExitFailure, out, stderr)
+	}
+	x := decodeExecution(t, out)
+	if x.Status != "FAILED" || x.Name != "bad-input" || !strings.Contains(x.Error, "InvalidInput") {
+		t.Fatalf("execution %+v", x)
+	}
+
+	code, out, stderr = opsCLI(t, "ops", "status", "--data-dir", dir)
+	if code != ExitFailure {
+		t.Fatalf("ops status exit %d\n%s", code, stderr)
+	}
+	if got := decodeExecution(t, out); got.ExecutionArn != x.ExecutionArn || got.Status != "FAILED" || got.StopDate == "" {
+		t.Fatalf("status %+v, want %s FAILED", got, x.ExecutionArn)
+	}
+	code, out, stderr = opsCLI(t, "ops", "history", "bad-input", "--data-dir", dir, "--output", "json")
+	if code != ExitOK {
+		t.Fatalf("ops history exit %d\n%s", code, stderr)
+	}
+	var h struct {
+		Events []struct {
+			Type string `json:"type"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.Events); n < 3 || h.Events[0].Type != "ExecutionStarted" || h.Events[n-1].Type != "ExecutionFailed" {
+		t.Fatalf("history %+v", h.Events)
+	}
+	code, out, _ = opsCLI(t, "ops", "history", "--data-dir", dir)
+	if code != ExitOK || !strings.Contains(out, "TaskFailed") || !strings.Contains(out, "ValidateInput") {
+		t.Fatalf("history table (exit %d):\n%s", code, out)
+	}
+
+	ob, err := localnotify.New(orchestrator.OutboxPath(dir), localnotify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := ob.List(context.Background())
+	if err != nil || len(ns) != 1 || !strings.Contains(ns[0].Message, x.ExecutionArn) {
+		t.Fatalf("outbox %+v, %v; want one notification naming %s", ns, err, x.ExecutionArn)
+	}
+
+	// Names are unique per state machine, as on AWS: a reused one is refused.
+	code, _, stderr = opsCLI(t, "ops", "start", "--data-dir", dir, "--name", "bad-input", "--input", `{}`)
+	if code != ExitUsage || !strings.Contains(stderr, "ExecutionAlreadyExists") {
+		t.Fatalf("reused name: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestOpsGeGlueUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{[]string{"ops"}, ExitUsage, "elt ops start"},
+		{[]string{"ops", "--help"}, ExitOK, "elt ops start"},
+		{[]string{"ops", "start", "--help"}, ExitOK, "-target"},
+		{[]string{"ops", "frob"}, ExitUsage, "unknown verb"},
+		{[]string{"ops", "start", "--input", "{", "--data-dir", dir}, ExitUsage, "not valid JSON"},
+		{[]string{"ops", "start", "--target", "gcp", "--data-dir", dir}, ExitUsage, "embedded or aws"},
+		{[]string{"ops", "status", "--data-dir", dir}, ExitFailure, "no executions"},
+		{[]string{"ops", "status", "--output", "yaml", "--data-dir", dir}, ExitUsage, "json or table"},
+		{[]string{"ge", "start", "--record-type", "shipments", "--data-dir", dir}, ExitUsage, "--dt"},
+		{[]string{"ge", "start", "--record-type", "shipments", "--dt", "2024-02-30", "--data-dir", dir}, ExitUsage, "--dt"},
+		{[]string{"ge", "start", "--record-type", "Ship ments", "--dt", "2024-02-03", "--data-dir", dir}, ExitUsage, "--record-type"},
+		{[]string{"ge", "--help"}, ExitOK, "elt ge start"},
+		{[]string{"glue", "--help"}, ExitOK, "crawler-start"},
+		{[]string{"glue", "job-start", "--dt", "2024-01-01", "--data-dir", dir}, ExitUsage, "--record-type"},
+		{[]string{"glue", "crawler-status", "--data-dir", dir}, ExitFailure, "has not run"},
+	} {
+		code, _, stderr := opsCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q in stderr:\n%s", tc.args, code, tc.code, tc.want, stderr)
+		}
+	}
+}
+
+// A running `elt up` (here: an orchestrator serving and advertising the
+// data dir's endpoint) gets the execution; the command only follows it.
+func TestOpsStartDelegatesToAdvertisedEndpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	o, err := orchestrator.Open(ctx, orchestrator.Config{Stack: embedded.Config{DataDir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	ep, err := o.Serve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := opsCLI(t, "ops", "start", "--data-dir", dir, "--name", "via-up", "--input", `{}`, "--wait")
+	if code != ExitFailure || !strings.Contains(stderr, ep) {
+		t.Fatalf("exit %d, want %d and the endpoint %s named:\n%s\n%s", code, ExitFailure, ep, out, stderr)
+	}
+	// The execution ran in the serving engine's process.
+	x, err := o.Engine().Store().GetExecution(ctx, engine.ExecutionArn(workflows.OpsName, "via-up"))
+	if err != nil || x.Status != "FAILED" {
+		t.Fatalf("execution in the serving engine: %+v, %v", x, err)
+	}
+	// A stale endpoint file (its process gone) is ignored.
+	o.Close()
+	if err := os.WriteFile(orchestrator.EndpointPath(dir), []byte("http://127.0.0.1:1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = opsCLI(t, "ops", "status", "via-up", "--data-dir", dir)
+	if code != ExitFailure || strings.Contains(stderr, "127.0.0.1:1") {
+		t.Fatalf("stale endpoint: exit %d\n%s", code, stderr)
+	}
+}
+
+// --target aws uses the same client against "AWS": here the local
+// endpoint stands in (--endpoint-url), and the state machine ARNs come from
+// a saved `terraform output -json` (--tf-outputs) instead of terraform.
+func TestOpsTargetAWS(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsDir := t.TempDir()
+	o, err := orchestrator.Open(ctx, orchestrator.Config{Stack: embedded.Config{DataDir: awsDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	ep, err := o.ServePrivate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	writeOutputs := func(m map[string]string) {
+		t.Helper()
+		doc := map[string]any{}
+		for k, v := range m {
+			doc[k] = map[string]any{"value": v, "type": "string", "sensitive": false}
+		}
+		b, _ := json.Marshal(doc)
+		if err := os.WriteFile(outputs, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeOutputs(map[string]string{
+		"region": "eu-west-1", "bronze_bucket": "acme-bronze", "silver_bucket": "acme-silver",
+		"ops_state_machine_arn": engine.StateMachineArn(workflows.OpsName),
+	})
+	local := t.TempDir() // the embedded data dir must stay untouched
+	aws := []string{"--target", "aws", "--tf-outputs", outputs, "--endpoint-url", ep, "--data-dir", local}
+
+	code, out, stderr := opsCLI(t, append([]string{"ops", "start", "--name", "on-aws", "--wait"}, aws...)...)
+	if code != ExitFailure {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	x := decodeExecution(t, out)
+	// The default input names the deployed buckets.
+	if x.Name != "on-aws" || !strings.Contains(x.Input, `"acme-bronze"`) || !strings.Contains(x.Input, `"acme-silver"`) {
+		t.Fatalf("execution %+v", x)
+	}
+	code, out, _ = opsCLI(t, append([]string{"ops", "status", "on-aws"}, aws...)...)
+	if got := decodeExecution(t, out); code != ExitFailure || got.ExecutionArn != x.ExecutionArn || got.Status != "FAILED" {
+		t.Fatalf("status exit %d: %+v", code, got)
+	}
+	code, out, _ = opsCLI(t, append([]string{"ops", "history"}, aws...)...)
+	if code != ExitOK || !strings.Contains(out, "ExecutionFailed") {
+		t.Fatalf("history exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(local, "sfn")); !os.IsNotExist(err) {
+		t.Fatalf("--target aws touched the embedded data dir: %v", err)
+	}
+
+	// A workflow whose output is missing is a clear error.
+	code, _, stderr = opsCLI(t, append([]string{"ge", "start", "--record-type", "shipments", "--dt", "2024-01-01"}, aws...)...)
+	if code != ExitFailure || !strings.Contains(stderr, "quality_gate_state_machine_arn") {
+		t.Fatalf("missing output: exit %d\n%s", code, stderr)
+	}
+	code, _, stderr = opsCLI(t, "ops", "status", "--target", "aws", "--tf-outputs", filepath.Join(t.TempDir(), "missing.json"))
+	if code != ExitFailure || !strings.Contains(stderr, "Terraform outputs") {
+		t.Fatalf("missing outputs file: exit %d\n%s", code, stderr)
+	}
+}

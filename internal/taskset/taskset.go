@@ -20,6 +20,7 @@ import (
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/notify"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/tasks/replay"
 	"github.com/serverless-elt/elt/tasks/validateinput"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Log      *slog.Logger
 
 	// Defaults the tasks use when their input leaves them out.
+	BronzePrefix    string // default "bronze/" (replay copies stay under it)
 	SilverBucket    string // default "silver"
 	SilverPrefix    string // default "silver/"
 	CatalogDatabase string // default "elt"
@@ -47,6 +49,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if d.BronzePrefix == "" {
+		d.BronzePrefix = "bronze/"
 	}
 	if d.SilverBucket == "" {
 		d.SilverBucket = "silver"
@@ -68,6 +73,10 @@ var table = map[string]builder{
 	"validate_input": func(d Deps) (engine.Handler, error) {
 		t, err := validateinput.New(validateinput.Deps{Log: d.Log}, validateinput.Config{})
 		return handle(t, err, (*validateinput.Task).Handle)
+	},
+	"replay": func(d Deps) (engine.Handler, error) {
+		t, err := replay.New(replay.Deps{Store: d.Store, Log: d.Log}, replay.Config{BronzePrefix: d.BronzePrefix})
+		return handle(t, err, (*replay.Task).Handle)
 	},
 }
 

@@ -41,7 +41,7 @@ type world struct {
 	rows   int64
 }
 
-const chunkBytes = 700
+const chunkBytes = 500
 
 func shipment(i int) string {
 	return fmt.Sprintf(`{"record_type":"shipments","event_id":"s%d","shipment_id":"S%d","origin":"Lyon","destination":"Oslo","carrier":"DHL","weight_kg":%d.5,"event_time":"2024-05-01T10:00:00Z"}`, i, i, i)

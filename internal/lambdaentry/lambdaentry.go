@@ -47,6 +47,7 @@ func Handlers() map[string]Factory {
 		"ingest":         Ingest,
 		"transform":      Transform,
 		"validate_input": ValidateInput,
+		"replay":         Replay,
 	}
 }
 

@@ -26,7 +26,10 @@ module "replay" {
   timeout_seconds    = 900
   memory_mb          = 256
   log_retention_days = var.log_retention_days
-  environment        = local.common_env
+  environment = merge(local.common_env, {
+    ELT_BRONZE_PREFIX        = local.bronze_root
+    ELT_REPLAY_COPY_PREFIXES = local.replay_root
+  })
   policy_statements = [
     { sid = "ListBronze", actions = ["s3:ListBucket"], resources = [module.bronze.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.bronze_root}*"] }] },
     # CopyObject reads the source and writes the destination; copies of

@@ -101,15 +101,9 @@ func glueJobStart(ctx context.Context, env Env, args []string) int {
 // compactionInput is the compaction-backfill input for one partition.
 func compactionInput(t *target, recordType, dt, outputPrefix string) map[string]any {
 	in := map[string]any{
-		"record_types":  []string{recordType},
 		"partitions":    []map[string]string{{"record_type": recordType, "dt": dt}},
 		"silver_bucket": t.cfg.SilverBucket,
 		"silver_prefix": t.cfg.SilverPrefix,
-	}
-	if db := t.outputs["glue_database_name"]; db != "" {
-		in["database"] = db
-	} else if t.kind == "embedded" {
-		in["database"] = orchestrator.CatalogDatabase
 	}
 	if outputPrefix != "" {
 		in["output_prefix"] = outputPrefix
@@ -197,7 +191,6 @@ func embeddedCrawl(ctx context.Context, env Env, tf *targetFlags) (CrawlerRun, e
 	in := map[string]any{
 		"silver_bucket": cfg.SilverBucket,
 		"silver_prefix": cfg.SilverPrefix,
-		"database":      orchestrator.CatalogDatabase,
 	}
 	inJSON, _ := json.Marshal(in)
 	run := CrawlerRun{Crawler: "elt-embedded", State: "READY", StartTime: time.Now().UTC().Format(time.RFC3339Nano), Input: inJSON}

@@ -20,7 +20,10 @@ import (
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/notify"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/tasks/compact"
+	"github.com/serverless-elt/elt/tasks/crawl"
 	"github.com/serverless-elt/elt/tasks/replay"
+	"github.com/serverless-elt/elt/tasks/silverpoll"
 	"github.com/serverless-elt/elt/tasks/validateinput"
 )
 
@@ -78,6 +81,34 @@ var table = map[string]builder{
 		t, err := replay.New(replay.Deps{Store: d.Store, Log: d.Log}, replay.Config{BronzePrefix: d.BronzePrefix})
 		return handle(t, err, (*replay.Task).Handle)
 	},
+	"silverpoll": func(d Deps) (engine.Handler, error) {
+		t, err := silverpoll.New(silverpoll.Deps{Store: d.Store, Log: d.Log}, silverpoll.Config{})
+		return handle(t, err, (*silverpoll.Task).Handle)
+	},
+	"compact": func(d Deps) (engine.Handler, error) {
+		t, err := compact.New(compactDeps(d), compactConfig(d))
+		return handle(t, err, (*compact.Task).Handle)
+	},
+	"compact_cleanup": func(d Deps) (engine.Handler, error) {
+		t, err := compact.NewCleanup(compactDeps(d), compactConfig(d))
+		return handle(t, err, (*compact.Cleanup).Handle)
+	},
+	"list_partitions": func(d Deps) (engine.Handler, error) {
+		t, err := compact.NewLister(compactDeps(d), compactConfig(d))
+		return handle(t, err, (*compact.Lister).Handle)
+	},
+	"crawl": func(d Deps) (engine.Handler, error) {
+		t, err := crawl.New(crawl.Deps{Store: d.Store, Catalog: d.Catalog, Logger: d.Log}, crawl.Config{Database: d.CatalogDatabase})
+		return handle(t, err, (*crawl.Task).Handle)
+	},
+}
+
+func compactDeps(d Deps) compact.Deps {
+	return compact.Deps{Store: d.Store, Catalog: d.Catalog, Now: d.Now, Logger: d.Log}
+}
+
+func compactConfig(d Deps) compact.Config {
+	return compact.Config{Database: d.CatalogDatabase, TempDir: d.TempDir}
 }
 
 // handle adapts a task's Handle method once its constructor returned.

@@ -44,10 +44,15 @@ type Factory func(ctx context.Context, rt *Runtime) (Handler, error)
 // and, for workflow tasks, the task names of internal/taskset.
 func Handlers() map[string]Factory {
 	return map[string]Factory{
-		"ingest":         Ingest,
-		"transform":      Transform,
-		"validate_input": ValidateInput,
-		"replay":         Replay,
+		"ingest":          Ingest,
+		"transform":       Transform,
+		"validate_input":  ValidateInput,
+		"replay":          Replay,
+		"silverpoll":      SilverPoll,
+		"compact":         Compact,
+		"compact_cleanup": CompactCleanup,
+		"list_partitions": ListPartitions,
+		"crawl":           Crawl,
 	}
 }
 

@@ -4,8 +4,13 @@ import (
 	"context"
 	"strings"
 
+	"github.com/serverless-elt/elt/internal/catalog/gluecatalog"
+	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/s3store"
+	"github.com/serverless-elt/elt/tasks/compact"
+	"github.com/serverless-elt/elt/tasks/crawl"
 	"github.com/serverless-elt/elt/tasks/replay"
+	"github.com/serverless-elt/elt/tasks/silverpoll"
 	"github.com/serverless-elt/elt/tasks/validateinput"
 )
 
@@ -50,10 +55,98 @@ func Replay(ctx context.Context, rt *Runtime) (Handler, error) {
 		}
 		copies = append(copies, strings.TrimSuffix(p, "/")+"/")
 	}
-	store := s3store.New(s3store.NewClient(rt.AWS), s3store.Options{Now: rt.Now})
-	t, err := replay.New(replay.Deps{Store: store, Log: rt.Log}, replay.Config{BronzePrefix: bronzePrefix, CopyPrefixes: copies})
+	t, err := replay.New(replay.Deps{Store: s3Store(rt), Log: rt.Log}, replay.Config{BronzePrefix: bronzePrefix, CopyPrefixes: copies})
 	if err != nil {
 		return nil, err
 	}
 	return task("replay", rt.Log, t.Handle), nil
+}
+
+func s3Store(rt *Runtime) objstore.Store {
+	return s3store.New(s3store.NewClient(rt.AWS), s3store.Options{Now: rt.Now})
+}
+
+// SilverPoll serves silverpoll (tasks/silverpoll): are the replayed
+// objects' silver files all there? It reads ops/replay/, _receipts/ and
+// silver/ in the silver bucket named by its input; no variables.
+func SilverPoll(ctx context.Context, rt *Runtime) (Handler, error) {
+	t, err := silverpoll.New(silverpoll.Deps{Store: s3Store(rt), Log: rt.Log}, silverpoll.Config{})
+	if err != nil {
+		return nil, err
+	}
+	return task("silverpoll", rt.Log, t.Handle), nil
+}
+
+// compactConfig is the configuration the compaction tasks share: the Glue
+// database (ELT_GLUE_DATABASE, required) and scratch space (ELT_TEMP_DIR,
+// default /tmp).
+func compactConfig(rt *Runtime) (compact.Deps, compact.Config, error) {
+	db, err := Required(rt.Env, EnvGlueDatabase)
+	if err != nil {
+		return compact.Deps{}, compact.Config{}, err
+	}
+	dir, err := tempDir(rt.Env)
+	if err != nil {
+		return compact.Deps{}, compact.Config{}, err
+	}
+	deps := compact.Deps{Store: s3Store(rt), Catalog: gluecatalog.New(gluecatalog.NewClient(rt.AWS)), Now: rt.Now, Logger: rt.Log}
+	return deps, compact.Config{Database: db, TempDir: dir}, nil
+}
+
+// Compact serves compact (tasks/compact): rewrite one silver partition into
+// silver_compacted/<type>/dt=<dt>/<run id>/ and point its Glue partition
+// there.
+func Compact(ctx context.Context, rt *Runtime) (Handler, error) {
+	deps, cfg, err := compactConfig(rt)
+	if err != nil {
+		return nil, err
+	}
+	t, err := compact.New(deps, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return task("compact", rt.Log, t.Handle), nil
+}
+
+// CompactCleanup serves compact_cleanup: delete the files a compaction
+// manifest superseded, once the catalog no longer points at them.
+func CompactCleanup(ctx context.Context, rt *Runtime) (Handler, error) {
+	deps, cfg, err := compactConfig(rt)
+	if err != nil {
+		return nil, err
+	}
+	t, err := compact.NewCleanup(deps, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return task("compact_cleanup", rt.Log, t.Handle), nil
+}
+
+// ListPartitions serves list_partitions: the partitions a backfill covers.
+func ListPartitions(ctx context.Context, rt *Runtime) (Handler, error) {
+	deps, cfg, err := compactConfig(rt)
+	if err != nil {
+		return nil, err
+	}
+	t, err := compact.NewLister(deps, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return task("list_partitions", rt.Log, t.Handle), nil
+}
+
+// Crawl serves crawl (tasks/crawl): create or update the Glue tables and
+// partitions from what is in silver (the embedded stack's crawler, and on
+// AWS a cheaper alternative to the Glue crawler). It needs
+// ELT_GLUE_DATABASE.
+func Crawl(ctx context.Context, rt *Runtime) (Handler, error) {
+	db, err := Required(rt.Env, EnvGlueDatabase)
+	if err != nil {
+		return nil, err
+	}
+	t, err := crawl.New(crawl.Deps{Store: s3Store(rt), Catalog: gluecatalog.New(gluecatalog.NewClient(rt.AWS)), Logger: rt.Log}, crawl.Config{Database: db})
+	if err != nil {
+		return nil, err
+	}
+	return task("crawl", rt.Log, t.Handle), nil
 }

@@ -115,6 +115,74 @@ func TestReplayEntry(t *testing.T) {
 	if _, err := invoke(t, h, `{"bronze_bucket":"bronze"}`); errorName(err) != "Replay.InvalidInput" {
 		t.Errorf("incomplete request: %v (%q)", err, errorName(err))
 	}
+
+	// silverpoll reads the copy list replay wrote: two objects expected,
+	// none landed (no transform ran, so no receipts): not ready, no error.
+	poll, err := SilverPoll(context.Background(), w.runtime(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = invoke(t, poll, `{"silver_bucket":"silver","silver_prefix":"silver/","execution_name":"run1"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Ready    bool     `json:"ready"`
+		Expected int      `json:"expected_objects"`
+		Landed   int      `json:"landed_objects"`
+		Missing  []string `json:"missing"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil || p.Ready || p.Expected != 2 || p.Landed != 0 || len(p.Missing) != 2 {
+		t.Fatalf("silverpoll output %s (%v)", out, err)
+	}
+	if _, err := invoke(t, poll, `{"silver_bucket":"silver"}`); errorName(err) != "SilverPoll.InvalidInput" {
+		t.Errorf("silverpoll without execution_name: %v", err)
+	}
+}
+
+// TestCompactionEntries: list_partitions lists silver partitions from S3;
+// compact, compact_cleanup and crawl decode their payloads and refuse an
+// incomplete one with the tasks' InvalidInput name before touching Glue.
+func TestCompactionEntries(t *testing.T) {
+	w := newS3World(t, "silver")
+	for _, k := range []string{"silver/shipments/dt=2026-01-01/part-a.parquet", "silver/shipments/dt=2026-01-02/part-b.parquet", "silver/tracking_events/dt=2026-01-01/part-c.parquet", "_receipts/x/c00000/y.json"} {
+		w.put(t, "silver", k, "not parquet, never read")
+	}
+	vars := map[string]string{EnvGlueDatabase: "elt_dev_silver", EnvTempDir: t.TempDir()}
+	list, err := ListPartitions(context.Background(), w.runtime(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := invoke(t, list, `{"silver_bucket":"silver","record_types":["shipments"],"dt_from":"2026-01-02","dt_to":"2026-01-31"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != `{"partitions":[{"record_type":"shipments","dt":"2026-01-02"}],"count":1}` {
+		t.Errorf("list_partitions output %s", out)
+	}
+	cases := []struct {
+		name    string
+		factory Factory
+		payload string
+	}{
+		{"compact", Compact, `{"silver_bucket":"silver","record_type":"shipments"}`},
+		{"compact_cleanup", CompactCleanup, `{"bucket":"silver"}`},
+		{"crawl", Crawl, `{}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := tc.factory(context.Background(), w.runtime(vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := invoke(t, h, tc.payload); !strings.HasSuffix(errorName(err), ".InvalidInput") {
+				t.Errorf("%s on %s: %v (name %q)", tc.name, tc.payload, err, errorName(err))
+			}
+			if _, err := invoke(t, h, `"x"`); errorName(err) != "InvalidInput" {
+				t.Errorf("%s on a string payload: %v", tc.name, err)
+			}
+		})
+	}
 }
 
 // TestWorkflowEntryConfigErrors: each workflow entry refuses a bad
@@ -128,6 +196,11 @@ func TestWorkflowEntryConfigErrors(t *testing.T) {
 	}{
 		{"replay copy prefix outside bronze", Replay, map[string]string{EnvReplayCopyPrefixes: "elsewhere/"}, EnvReplayCopyPrefixes + ": prefix elsewhere/ is not under"},
 		{"replay absolute bronze prefix", Replay, map[string]string{EnvBronzePrefix: "/bronze"}, EnvBronzePrefix + ":"},
+		{"compact without database", Compact, map[string]string{}, EnvGlueDatabase + ": required but not set"},
+		{"compact_cleanup without database", CompactCleanup, map[string]string{}, EnvGlueDatabase + ": required but not set"},
+		{"list_partitions without database", ListPartitions, map[string]string{}, EnvGlueDatabase + ": required but not set"},
+		{"crawl without database", Crawl, map[string]string{}, EnvGlueDatabase + ": required but not set"},
+		{"compact with a missing temp dir", Compact, map[string]string{EnvGlueDatabase: "d", EnvTempDir: "/nonexistent/elt"}, EnvTempDir + ": /nonexistent/elt is not a writable directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

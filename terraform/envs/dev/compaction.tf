@@ -40,9 +40,9 @@ module "crawl" {
   log_retention_days = var.log_retention_days
   environment        = local.glue_env
   policy_statements = [
-    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
-    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
-    { sid = "Catalog", actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions", "glue:CreatePartition", "glue:UpdatePartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
+    # Partitions are found by listing; no object is read.
+    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*"] }] },
+    { sid = "Catalog", actions = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartitions", "glue:CreatePartition", "glue:UpdatePartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
   ]
 }
 
@@ -73,9 +73,14 @@ module "compact" {
   environment        = local.glue_env
   policy_statements = [
     { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
-    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*"] },
-    { sid = "WriteCompacted", actions = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"], resources = ["${module.silver.arn}/${local.compacted_root}*"] },
-    { sid = "Partition", actions = ["glue:GetTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
+    # Inputs are silver/ files or an earlier compaction's outputs.
+    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
+    # Outputs and the manifest; stale parts of a retried run id are deleted;
+    # the read-back verification reads the outputs (GetObject above).
+    { sid = "WriteCompacted", actions = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], resources = ["${module.silver.arn}/${local.compacted_root}*"] },
+    # The table is created when missing (as crawl would), then the partition
+    # is switched to the compacted location.
+    { sid = "Partition", actions = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition", "glue:CreatePartition", "glue:UpdatePartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
   ]
 }
 
@@ -90,9 +95,11 @@ module "compact_cleanup" {
   log_retention_days = var.log_retention_days
   environment        = local.glue_env
   policy_statements = [
-    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
-    { sid = "ReadManifests", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.compacted_root}*"] },
+    # Reads the manifest, HEADs each superseded input (GetObject) to spare a
+    # rewritten one, deletes the rest; refuses while the catalog still
+    # points at them.
+    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
     { sid = "RemoveSuperseded", actions = ["s3:DeleteObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
-    { sid = "Partition", actions = ["glue:GetTable", "glue:GetPartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
+    { sid = "Partition", actions = ["glue:GetPartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
   ]
 }

@@ -72,6 +72,11 @@ type Options struct {
 	// MaxHistoryEvents is the history quota: an execution that reaches it
 	// fails (States.Runtime). 0 means AWS's 25,000; negative means none.
 	MaxHistoryEvents int
+	// StopPollInterval is how often the engine looks for stop requests
+	// other processes left for its executions (stores implementing
+	// StopRequests, e.g. FileStore); 0 means 250ms. Also the interval at
+	// which StopExecution polls for another process to have stopped one.
+	StopPollInterval time.Duration
 }
 
 // Engine runs executions. It is safe for concurrent use.
@@ -87,8 +92,10 @@ type Engine struct {
 	payloadLimit int
 	inlineConc   int
 	maxEvents    int
+	stopPoll     time.Duration
 
 	mu       sync.Mutex
+	watching bool // the stop-request watcher runs
 	running  map[string]*Run
 	tokens   map[string]*callback // open .waitForTaskToken tasks by token
 	machines map[string]*Machine  // compiled registered definitions, by definition text
@@ -108,6 +115,7 @@ func New(o Options) *Engine {
 		payloadLimit: o.PayloadLimit,
 		inlineConc:   o.MaxInlineConcurrency,
 		maxEvents:    o.MaxHistoryEvents,
+		stopPoll:     o.StopPollInterval,
 		running:      map[string]*Run{},
 		tokens:       map[string]*callback{},
 		machines:     map[string]*Machine{},
@@ -135,6 +143,9 @@ func New(o Options) *Engine {
 	}
 	if e.maxEvents == 0 {
 		e.maxEvents = DefaultMaxHistoryEvents
+	}
+	if e.stopPoll <= 0 {
+		e.stopPoll = 250 * time.Millisecond
 	}
 	return e
 }
@@ -400,6 +411,7 @@ func (e *Engine) StartExecution(ctx context.Context, in StartInput) (*Run, error
 	run := &Run{x: x, done: make(chan struct{}), cancel: cancel}
 	e.mu.Lock()
 	e.running[x.arn] = run
+	e.ensureStopWatcher()
 	e.mu.Unlock()
 	e.log.Info("engine.execution_started", "execution", x.arn)
 	go func() {
@@ -426,27 +438,101 @@ func (e *Engine) WaitExecution(ctx context.Context, arn string) (Execution, erro
 	return e.store.GetExecution(ctx, arn)
 }
 
-// StopExecution aborts a running execution of this engine.
+// StopExecution aborts a running execution, as the StopExecution API does:
+// it ends ABORTED with an ExecutionAborted history event carrying errName
+// and cause. An execution running in another process on a shared store
+// (StopRequests) is stopped through a stop request that process's engine
+// acts on; one that no process runs any more is closed here. It returns
+// the execution's stop date (that of an execution that had already ended).
 func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) (time.Time, error) {
 	e.mu.Lock()
 	run, ok := e.running[arn]
 	e.mu.Unlock()
+	if ok {
+		run.cancel(&abortCause{name: errName, cause: cause})
+		x, _ := run.Wait(ctx)
+		if x.StopDate != nil {
+			return *x.StopDate, nil
+		}
+		return time.Now().UTC(), nil
+	}
+	x, err := e.store.GetExecution(ctx, arn)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if x.StopDate != nil {
+		return *x.StopDate, nil
+	}
+	sr, ok := e.store.(StopRequests)
 	if !ok {
+		return time.Time{}, fmt.Errorf("%w: %s is not running in this process", ErrExecutionDoesNotExist, arn)
+	}
+	requested := false
+	for {
+		// No process runs it (it died): close it here.
+		if x, closed, err := sr.AbortIfOrphaned(ctx, arn, errName, cause, time.Now()); err != nil {
+			return time.Time{}, err
+		} else if closed {
+			e.log.Info("engine.execution_aborted_orphan", "execution", arn)
+			return *x.StopDate, nil
+		}
 		x, err := e.store.GetExecution(ctx, arn)
 		if err != nil {
 			return time.Time{}, err
 		}
-		if x.StopDate != nil {
+		if x.Status != StatusRunning && x.StopDate != nil {
 			return *x.StopDate, nil
 		}
-		return time.Time{}, fmt.Errorf("%w: %s is not running in this process", ErrExecutionDoesNotExist, arn)
+		if !requested {
+			if err := sr.RequestStop(ctx, arn, errName, cause); err != nil {
+				return time.Time{}, err
+			}
+			requested = true
+		}
+		t := time.NewTimer(e.stopPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Time{}, fmt.Errorf("stop %s: waiting for the process running it: %w", arn, ctx.Err())
+		case <-t.C:
+		}
 	}
-	run.cancel(&abortCause{name: errName, cause: cause})
-	x, _ := run.Wait(ctx)
-	if x.StopDate != nil {
-		return *x.StopDate, nil
+}
+
+// ensureStopWatcher starts the goroutine that acts on stop requests from
+// other processes while this engine runs executions. Called with e.mu held.
+func (e *Engine) ensureStopWatcher() {
+	if e.watching {
+		return
 	}
-	return time.Now().UTC(), nil
+	sr, ok := e.store.(StopRequests)
+	if !ok {
+		return
+	}
+	e.watching = true
+	go func() {
+		t := time.NewTicker(e.stopPoll)
+		defer t.Stop()
+		for range t.C {
+			e.mu.Lock()
+			if len(e.running) == 0 {
+				e.watching = false
+				e.mu.Unlock()
+				return
+			}
+			runs := make(map[string]*Run, len(e.running))
+			for arn, r := range e.running {
+				runs[arn] = r
+			}
+			e.mu.Unlock()
+			for arn, r := range runs {
+				if name, cause, ok := sr.PendingStop(arn); ok {
+					e.log.Info("engine.stop_requested", "execution", arn)
+					r.cancel(&abortCause{name: name, cause: cause})
+				}
+			}
+		}
+	}()
 }
 
 // execution is one running execution.

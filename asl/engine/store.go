@@ -348,12 +348,21 @@ func (s *FileStore) CreateExecution(_ context.Context, x Execution) (ExecutionWr
 		}
 		return nil, fmt.Errorf("create execution %s: %w", x.ExecutionArn, err)
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "execution.json"), x); err != nil {
-		return nil, fmt.Errorf("write execution %s: %w", x.ExecutionArn, err)
-	}
 	f, err := os.OpenFile(filepath.Join(dir, "history.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open history %s: %w", x.ExecutionArn, err)
+	}
+	// The history file stays locked while this process runs the execution
+	// (released when the writer closes, or when the process dies), so
+	// another process can tell a running execution from an orphaned one;
+	// it is locked before the record says RUNNING. See stopfile.go.
+	if _, err := lockExclusive(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock history %s: %w", x.ExecutionArn, err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, "execution.json"), x); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write execution %s: %w", x.ExecutionArn, err)
 	}
 	return &fileWriter{dir: dir, f: f}, nil
 }

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package engine
+
+import "os"
+
+// lockExclusive is unsupported here: every execution looks owned, so a
+// stop request waits for its owner instead of closing it as orphaned.
+func lockExclusive(*os.File) (bool, error) { return false, nil }

@@ -16,15 +16,13 @@ const OpsName = "ops-replay-quality"
 type OpsInput struct {
 	BronzeBucket   string `json:"bronze_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding the bronze objects to replay."`
 	SrcPrefix      string `json:"src_prefix" jsonschema:"minLength=1,description=Prefix of the objects to replay, e.g. bronze/shipments/."`
-	DestPrefixBase string `json:"dest_prefix_base" jsonschema:"minLength=1,description=Replayed copies go under <dest_prefix_base>/<execution name>/ so a retried replay overwrites instead of duplicating."`
-	WindowHours    *int   `json:"window_hours,omitempty" jsonschema:"minimum=1,maximum=8760,description=Replay objects modified in the last N hours (instead of start/end)."`
-	Start          string `json:"start,omitempty" jsonschema:"format=date-time,description=Start of the replay window (RFC 3339), with end."`
-	End            string `json:"end,omitempty" jsonschema:"format=date-time,description=End of the replay window (RFC 3339), with start."`
-	SilverBucket   string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet."`
-	SilverPrefix   string `json:"silver_prefix" jsonschema:"minLength=1,description=Silver prefix, e.g. silver."`
-	RecordType     string `json:"record_type" jsonschema:"pattern=^[a-z][a-z0-9_]*$,description=Record type whose silver partition is polled."`
-	// MinParquetObjects is how many new Parquet objects count as received.
-	MinParquetObjects   int `json:"min_parquet_objects" jsonschema:"minimum=1,description=New Parquet objects that count as received."`
+	DestPrefixBase string `json:"dest_prefix_base" jsonschema:"minLength=1,description=Replayed copies go to <dest_prefix_base>/<execution name>/<key without the bronze prefix> (deterministic: a retry overwrites); it must lie under the bronze prefix ingest watches, e.g. bronze/replay. Objects under it are never replayed again."`
+	WindowHours    *int   `json:"window_hours,omitempty" jsonschema:"minimum=1,maximum=8760,description=Replay objects modified in the N hours before the execution started (instead of start/end)."`
+	Start          string `json:"start,omitempty" jsonschema:"format=date-time,description=Start of the replay window (RFC 3339, inclusive), with end."`
+	End            string `json:"end,omitempty" jsonschema:"format=date-time,description=End of the replay window (RFC 3339, exclusive), with start."`
+	SilverBucket   string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet, transform receipts and the replay copy lists."`
+	SilverPrefix   string `json:"silver_prefix" jsonschema:"minLength=1,description=Silver prefix, e.g. silver/."`
+	// PollIntervalSeconds is the wait before each silver poll.
 	PollIntervalSeconds int `json:"poll_interval_seconds" jsonschema:"minimum=1,maximum=3600,description=Seconds between silver polls."`
 	MaxAttempts         int `json:"max_attempts" jsonschema:"minimum=1,maximum=1000,description=Silver polls before giving up."`
 }
@@ -66,13 +64,16 @@ func toNotify() asl.CatchRule {
 }
 
 // OpsReplayQuality is the ops workflow: check the input against its schema,
-// replay a bronze window (copy objects under a new bronze key so the normal
-// ingest path runs again), then poll silver until the record type received
-// new Parquet or the attempts run out; notify on any failure.
+// replay a bronze window with a distributed Map over the bronze listing
+// (each batch copies its in-window objects under a new bronze key so the
+// normal ingest path runs again, and records the copies), then poll silver
+// until every copy's transform receipts and files are there, or the
+// attempts run out; notify on any failure.
 //
 // Tasks it needs (Lambda functions): validate_input (fails on an invalid
-// input), replay (returns a summary in Payload), silverpoll (returns
-// {"ready": bool, ...} in Payload).
+// input), replay (a batch {"BatchInput", "Items"} -> {"copied", ...}),
+// silverpoll ({"ready", "expected_objects", "landed_objects", "rows",
+// "missing"}).
 func OpsReplayQuality() Workflow {
 	return Workflow{
 		Name:        OpsName,
@@ -89,13 +90,24 @@ func OpsReplayQuality() Workflow {
 	}
 }
 
+// Replay batching: a batch's input (its items as the listing yields them,
+// ~150 bytes each) stays well under the 256 KiB payload quota, and each
+// batch reports only {"copied": n} so the Map's collected output stays
+// small for millions of listed objects.
+const (
+	opsReplayBatchItems   = 500
+	opsReplayBatchBytes   = 200 * 1024
+	opsReplayConcurrency  = 10
+	opsReplayBatchTimeout = 900
+)
+
 func buildOps() (*asl.StateMachine, error) {
 	payloadOnly := asl.Obj("Payload", asl.Ref("$.Payload"))
-	return asl.New("Replay a bronze window, then poll silver until the record type has new Parquet; notify and fail on any error.").
+	return asl.New("Replay a bronze window (distributed Map over the bronze listing), then poll silver until every replayed object's transform receipts and files are there; notify and fail on any error.").
 		TimeoutSeconds(86400).
 		States(
 			asl.Task("ValidateInput").
-				Comment("Check the input against schema/ops_input.schema.json; the function fails on an invalid input.").
+				Comment("Check the input against schema/ops_input.schema.json; the function fails with ValidateInput.InvalidInput.").
 				Resource(asl.LambdaInvoke("${validate_input_function_arn}", asl.Obj(
 					"schema", "ops_input.schema.json",
 					"input", asl.Ref("$"),
@@ -109,35 +121,65 @@ func buildOps() (*asl.StateMachine, error) {
 				Result(asl.Obj("count", 0)).
 				ResultPath("$.attempt").
 				Next("Replay"),
-			asl.Task("Replay").
-				Comment("Copy the window's bronze objects under dest_prefix_base/<execution name>/ (deterministic keys: a retry overwrites).").
-				Resource(asl.LambdaInvoke("${replay_function_arn}", asl.Obj(
-					"request", asl.Ref("$"),
-					"dest_prefix", asl.Format("{}/{}", asl.Ref("$.dest_prefix_base"), asl.Ref(asl.ExecutionNameContextPath)),
-					"execution_id", asl.Ref(asl.ExecutionIDContextPath),
-				))).
-				ResultSelector(payloadOnly).
+			asl.Map("Replay").
+				Comment("List src_prefix; each batch copies its objects modified in the window to dest_prefix_base/<execution name>/ (deterministic keys: a retry overwrites) and writes its copy list to ops/replay/<execution name>/ in the silver bucket.").
+				ItemReader(asl.ItemReader{
+					Resource:   "arn:aws:states:::s3:listObjectsV2",
+					Parameters: ptr(asl.Obj("Bucket", asl.Ref("$.bronze_bucket"), "Prefix", asl.Ref("$.src_prefix"))),
+				}).
+				ItemBatcher(asl.ItemBatcher{
+					MaxItemsPerBatch:      ptr(opsReplayBatchItems),
+					MaxInputBytesPerBatch: ptr(opsReplayBatchBytes),
+					// Evaluated in this execution: the children are
+					// executions of their own, with their own $$.Execution.
+					BatchInput: ptr(asl.Obj(
+						"request", asl.Ref("$"),
+						"execution_name", asl.Ref(asl.ExecutionNameContextPath),
+						"execution_start", asl.Ref("$$.Execution.StartTime"),
+					)),
+				}).
+				ItemProcessor(asl.Distributed(asl.ExecStandard), asl.Flow(
+					asl.Task("ReplayBatch").
+						Resource(asl.LambdaInvoke("${replay_function_arn}", asl.Ref("$"))).
+						ResultSelector(asl.Obj("copied", asl.Ref("$.Payload.copied"))).
+						TimeoutSeconds(opsReplayBatchTimeout).
+						Retry(retryLambda(false)).
+						End(),
+				)).
+				Label("ReplayBatch").
+				MaxConcurrency(opsReplayConcurrency).
+				ToleratedFailurePercentage(0).
+				ResultSelector(asl.Obj("batches_with_copies", asl.Ref("$[?(@.copied > 0)]"))).
 				ResultPath("$.replay").
-				TimeoutSeconds(900).
-				Retry(retryLambda(false)).
 				Catch(toNotify()).
-				Next("Wait"),
+				Next("Summarise"),
+			asl.Pass("Summarise").
+				Parameters(asl.Obj("batches_with_copies", asl.ArrayLength(asl.Ref("$.replay.batches_with_copies")))).
+				ResultPath("$.replay").
+				Next("AnythingCopied"),
+			asl.Choice("AnythingCopied").
+				When(asl.NumericGreaterThan("$.replay.batches_with_copies", 0), "Wait").
+				Default("NothingToReplay"),
+			asl.Pass("NothingToReplay").
+				Parameters(asl.Obj("note", asl.Format("nothing to replay: no object under s3://{}/{} was modified in the window",
+					asl.Ref("$.bronze_bucket"), asl.Ref("$.src_prefix")))).
+				ResultPath("$.replay").
+				Next("NothingReplayed"),
+			asl.Succeed("NothingReplayed"),
 			asl.Wait("Wait").
 				SecondsPath("$.poll_interval_seconds").
 				Next("PollSilver"),
 			asl.Task("PollSilver").
-				Comment("Count silver Parquet objects of the record type written since the execution started.").
+				Comment("Ready when every replayed copy has transform receipts for all its chunks and every file they name holds the stated rows.").
 				Resource(asl.LambdaInvoke("${silverpoll_function_arn}", asl.Obj(
 					"silver_bucket", asl.Ref("$.silver_bucket"),
 					"silver_prefix", asl.Ref("$.silver_prefix"),
-					"record_type", asl.Ref("$.record_type"),
-					"min_parquet_objects", asl.Ref("$.min_parquet_objects"),
-					"since", asl.Ref("$$.Execution.StartTime"),
+					"execution_name", asl.Ref(asl.ExecutionNameContextPath),
 				))).
 				ResultSelector(payloadOnly).
 				ResultPath("$.poll").
-				TimeoutSeconds(60).
-				Retry(retryLambda(true)).
+				TimeoutSeconds(300).
+				Retry(retryLambda(true), asl.RetryOn("SilverPoll.StoreUnavailable").Interval(5).Attempts(3).Backoff(2).Jitter()).
 				Catch(toNotify()).
 				Next("CountAttempt"),
 			asl.Pass("CountAttempt").
@@ -154,8 +196,10 @@ func buildOps() (*asl.StateMachine, error) {
 			asl.Pass("SilverNotReady").
 				Parameters(asl.Obj(
 					"Error", ErrSilverNotReady,
-					"Cause", asl.Format("no new {} Parquet under s3://{}/{} after {} polls",
-						asl.Ref("$.record_type"), asl.Ref("$.silver_bucket"), asl.Ref("$.silver_prefix"), asl.Ref("$.attempt.count")),
+					"Cause", asl.Format("{} of {} replayed objects landed in s3://{}/{} after {} polls; not yet: {}",
+						asl.Ref("$.poll.Payload.landed_objects"), asl.Ref("$.poll.Payload.expected_objects"),
+						asl.Ref("$.silver_bucket"), asl.Ref("$.silver_prefix"), asl.Ref("$.attempt.count"),
+						asl.JsonToString(asl.Ref("$.poll.Payload.missing"))),
 				)).
 				ResultPath("$.error").
 				Next("NotifyFailure"),
@@ -176,3 +220,5 @@ func buildOps() (*asl.StateMachine, error) {
 			asl.Succeed("Succeeded"),
 		).Build()
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -7,14 +7,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 )
 
 // Runs the generated ops definition on the local engine (virtual clock, so
-// the Wait states take no real time) with fake Lambda functions and a fake
-// notifier, the way temporalio's workflow test suite mocks activities.
+// the Wait states take no real time) over a real object store holding the
+// bronze listing the Replay Map reads, with fake Lambda functions and a
+// fake notifier, the way temporalio's workflow test suite mocks activities.
+// tasks/replay's end-to-end test runs it with the real handlers.
 
 type fakeNotifier struct {
 	mu       sync.Mutex
@@ -31,6 +35,8 @@ func (n *fakeNotifier) Publish(_ context.Context, subject, message string) (stri
 }
 
 type opsFakes struct {
+	objects     int     // bronze objects listed under src_prefix
+	copied      int     // what each replay batch reports
 	validateErr error
 	replayErrs  []error // returned by successive replay calls, then success
 	pollReady   []bool  // successive poll answers; the last repeats
@@ -60,20 +66,27 @@ func (f *opsFakes) register(r *engine.Registry) {
 			return nil, f.replayErrs[f.replayCalls-1]
 		}
 		f.replays = append(f.replays, in.(map[string]any))
-		return map[string]any{"objects_copied": 3}, nil
+		return map[string]any{"listed": 3, "in_window": f.copied, "copied": f.copied, "skipped_copies": 0}, nil
 	})
 	r.Register("silverpoll", func(_ context.Context, in any) (any, error) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		i := min(len(f.polls), len(f.pollReady)-1)
 		f.polls = append(f.polls, in.(map[string]any))
-		return map[string]any{"ready": f.pollReady[i], "parquet_objects": len(f.polls)}, nil
+		ready := f.pollReady[i]
+		landed := 0
+		missing := []any{"bronze/replay/manual/run-1/shipments/0.jsonl"}
+		if ready {
+			landed, missing = 2, []any{}
+		}
+		return map[string]any{"ready": ready, "expected_objects": 2, "landed_objects": landed, "rows": 10 * landed, "missing": missing}, nil
 	})
 }
 
 const opsTestInput = `{"bronze_bucket":"bronze-bkt","src_prefix":"bronze/shipments/","dest_prefix_base":"bronze/replay/manual",
-"window_hours":24,"silver_bucket":"silver-bkt","silver_prefix":"silver","record_type":"shipments",
-"min_parquet_objects":1,"poll_interval_seconds":30,"max_attempts":3}`
+"window_hours":24,"silver_bucket":"silver-bkt","silver_prefix":"silver/","poll_interval_seconds":30,"max_attempts":3}`
+
+var opsEpoch = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 
 func runOps(t *testing.T, f *opsFakes) (engine.Execution, *fakeNotifier) {
 	t.Helper()
@@ -95,8 +108,19 @@ func runOps(t *testing.T, f *opsFakes) (engine.Execution, *fakeNotifier) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store, err := fsstore.New(t.TempDir(), fsstore.Options{Now: func() time.Time { return opsEpoch.Add(-time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.CreateBucket("bronze-bkt")
+	for i := 0; i < f.objects; i++ {
+		if _, err := store.Put(context.Background(), "bronze-bkt", fmt.Sprintf("bronze/shipments/%04d.jsonl", i), strings.NewReader("{}\n"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Put(context.Background(), "bronze-bkt", "bronze/tracking/other.jsonl", strings.NewReader("{}\n"), nil)
 	notifier := &fakeNotifier{}
-	eng := engine.New(engine.Options{Services: engine.Services{Notifier: notifier}, Seed: 1})
+	eng := engine.New(engine.Options{Clock: &engine.VirtualClock{Epoch: opsEpoch}, Services: engine.Services{Notifier: notifier, Objects: store}, Seed: 1})
 	f.register(eng.Tasks())
 	x, err := eng.Execute(context.Background(), engine.StartInput{Machine: m, StateMachineName: OpsName, Name: "run-1", Input: opsTestInput})
 	if err != nil {
@@ -121,11 +145,19 @@ func TestOpsOnEngine(t *testing.T) {
 		replayCalls int
 		notified    int
 	}{
-		{"ready on third poll", &opsFakes{pollReady: []bool{false, false, true}}, "SUCCEEDED", "", "", 3, 1, 0},
-		{"attempts exhausted", &opsFakes{pollReady: []bool{false}}, "FAILED", ErrSilverNotReady, "no new shipments Parquet under s3://silver-bkt/silver after 3 polls", 3, 1, 1},
-		{"transient replay error is retried", &opsFakes{pollReady: []bool{true}, replayErrs: []error{&namedErr{"Lambda.TooManyRequestsException", "rate exceeded"}}}, "SUCCEEDED", "", "", 1, 2, 0},
-		{"replay's own error is not retried", &opsFakes{pollReady: []bool{true}, replayErrs: []error{&namedErr{"Replay.NoObjects", "nothing in the window"}}}, "FAILED", "Replay.NoObjects", "nothing in the window", 0, 1, 1},
-		{"invalid input stops before replay", &opsFakes{pollReady: []bool{true}, validateErr: &namedErr{"Input.Invalid", "/window_hours: required"}}, "FAILED", "Input.Invalid", "/window_hours: required", 0, 0, 1},
+		{"ready on third poll", &opsFakes{objects: 3, copied: 2, pollReady: []bool{false, false, true}}, "SUCCEEDED", "", "", 3, 1, 0},
+		{"two batches of the listing", &opsFakes{objects: opsReplayBatchItems + 1, copied: 1, pollReady: []bool{true}}, "SUCCEEDED", "", "", 1, 2, 0},
+		{"attempts exhausted", &opsFakes{objects: 3, copied: 2, pollReady: []bool{false}}, "FAILED", ErrSilverNotReady,
+			`0 of 2 replayed objects landed in s3://silver-bkt/silver/ after 3 polls; not yet: ["bronze/replay/manual/run-1/shipments/0.jsonl"]`, 3, 1, 1},
+		{"nothing in the window", &opsFakes{objects: 3, copied: 0, pollReady: []bool{false}}, "SUCCEEDED", "", "", 0, 1, 0},
+		{"nothing listed", &opsFakes{objects: 0, pollReady: []bool{false}}, "SUCCEEDED", "", "", 0, 0, 0},
+		{"transient replay error is retried", &opsFakes{objects: 3, copied: 2, pollReady: []bool{true}, replayErrs: []error{&namedErr{"Lambda.TooManyRequestsException", "rate exceeded"}}}, "SUCCEEDED", "", "", 1, 2, 0},
+		// A batch's own error fails its child execution; with
+		// ToleratedFailurePercentage 0 the Map run fails
+		// (States.ExceedToleratedFailureThreshold), caught to the notification.
+		{"replay's own error is not retried", &opsFakes{objects: 3, copied: 2, pollReady: []bool{true}, replayErrs: []error{&namedErr{"Replay.InvalidInput", "dest_prefix_base must be below the bronze prefix"}}},
+			"FAILED", "States.ExceedToleratedFailureThreshold", "", 0, 1, 1},
+		{"invalid input stops before replay", &opsFakes{objects: 3, pollReady: []bool{true}, validateErr: &namedErr{"ValidateInput.InvalidInput", "/window_hours: required"}}, "FAILED", "ValidateInput.InvalidInput", "/window_hours: required", 0, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,13 +178,30 @@ func TestOpsOnEngine(t *testing.T) {
 				t.Fatalf("validate called %d times", len(f.validated))
 			}
 			v := f.validated[0].(map[string]any)
-			if v["schema"] != "ops_input.schema.json" || v["input"].(map[string]any)["record_type"] != "shipments" {
+			if v["schema"] != "ops_input.schema.json" || v["input"].(map[string]any)["src_prefix"] != "bronze/shipments/" {
 				t.Errorf("validate got %v", v)
 			}
-			if len(f.replays) > 0 {
-				r := f.replays[0]
-				if r["dest_prefix"] != "bronze/replay/manual/run-1" || r["request"].(map[string]any)["src_prefix"] != "bronze/shipments/" {
-					t.Errorf("replay got %v", r)
+			items := 0
+			for _, r := range f.replays {
+				bi := r["BatchInput"].(map[string]any)
+				if bi["execution_name"] != "run-1" || bi["execution_start"] != opsEpoch.Format(time.RFC3339Nano) ||
+					bi["request"].(map[string]any)["dest_prefix_base"] != "bronze/replay/manual" {
+					t.Errorf("batch input %v", bi)
+				}
+				its := r["Items"].([]any)
+				items += len(its)
+				it := its[0].(map[string]any)
+				if !strings.HasPrefix(it["Key"].(string), "bronze/shipments/") || !strings.HasPrefix(it["Etag"].(string), `"`) ||
+					it["LastModified"] != json.Number(fmt.Sprint(opsEpoch.Add(-time.Hour).Unix())) {
+					t.Errorf("item %v", it)
+				}
+			}
+			if tt.status == "SUCCEEDED" && items != f.objects && tt.replayCalls > 0 {
+				t.Errorf("batches carried %d items, want %d", items, f.objects)
+			}
+			for _, p := range f.polls {
+				if p["execution_name"] != "run-1" || p["silver_bucket"] != "silver-bkt" || p["silver_prefix"] != "silver/" {
+					t.Errorf("poll got %v", p)
 				}
 			}
 			if x.Status == "SUCCEEDED" {
@@ -160,13 +209,49 @@ func TestOpsOnEngine(t *testing.T) {
 				if err := json.Unmarshal([]byte(*x.Output), &out); err != nil {
 					t.Fatal(err)
 				}
-				if out["attempt"].(map[string]any)["count"] != float64(tt.polls) || out["bronze_bucket"] != "bronze-bkt" {
+				if out["bronze_bucket"] != "bronze-bkt" {
 					t.Errorf("output %s", *x.Output)
 				}
-				if out["replay"].(map[string]any)["Payload"].(map[string]any)["objects_copied"] != float64(3) {
-					t.Errorf("replay result not kept: %s", *x.Output)
+				if tt.polls == 0 {
+					if note, _ := out["replay"].(map[string]any)["note"].(string); !strings.HasPrefix(note, "nothing to replay") {
+						t.Errorf("no note: %s", *x.Output)
+					}
+				} else if out["attempt"].(map[string]any)["count"] != float64(tt.polls) || out["poll"].(map[string]any)["Payload"].(map[string]any)["ready"] != true {
+					t.Errorf("output %s", *x.Output)
 				}
 			}
 		})
+	}
+}
+
+// TestOpsReplayMap: the replay runs as a distributed Map over the bronze
+// listing; the Map fails on any failed batch and is caught to the
+// notification; its item task retries Lambda transients only.
+func TestOpsReplayMap(t *testing.T) {
+	sm, err := OpsReplayQuality().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sm.States.Get("Replay")
+	if m == nil || m.Type != asl.TypeMap || m.ItemProcessor == nil || m.ItemProcessor.ProcessorConfig.Mode != asl.ModeDistributed {
+		t.Fatalf("Replay is not a distributed Map: %+v", m)
+	}
+	if m.ItemReader == nil || m.ItemReader.Resource != "arn:aws:states:::s3:listObjectsV2" || m.ItemBatcher == nil || m.ItemBatcher.BatchInput == nil {
+		t.Fatalf("Replay reads %+v, batches %+v", m.ItemReader, m.ItemBatcher)
+	}
+	if m.ToleratedFailurePercentage == nil || *m.ToleratedFailurePercentage != 0 || m.MaxConcurrency == nil || *m.MaxConcurrency < 1 {
+		t.Fatalf("tolerated %v, concurrency %v", m.ToleratedFailurePercentage, m.MaxConcurrency)
+	}
+	if len(m.Catch) != 1 || m.Catch[0].Next != "NotifyFailure" {
+		t.Fatalf("catch %+v", m.Catch)
+	}
+	item := m.ItemProcessor.States.Get("ReplayBatch")
+	if item == nil || len(item.Retry) != 1 {
+		t.Fatalf("item task %+v", item)
+	}
+	for _, e := range item.Retry[0].ErrorEquals {
+		if !strings.HasPrefix(e, "Lambda.") {
+			t.Errorf("item task retries %s", e)
+		}
 	}
 }

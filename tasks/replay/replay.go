@@ -55,9 +55,7 @@ func CopyListDir(executionName string) string {
 	return CopyListPrefix + executionName + "/"
 }
 
-// Request says what to replay. In a distributed Map it is the ItemBatcher's
-// BatchInput (evaluated in the parent execution, so execution_name and
-// execution_start are the parent's, not the child run's).
+// Request says what to replay (the ops workflow's input has these fields).
 type Request struct {
 	BronzeBucket   string `json:"bronze_bucket"`
 	SrcPrefix      string `json:"src_prefix"`
@@ -121,11 +119,21 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatInt(t.Unix(), 10)), nil
 }
 
-// Input is a Map batch ({"BatchInput", "Items"}) or, without Items, a
-// direct request (the Request fields at the top level).
+// BatchInput is what the ops workflow's ItemBatcher adds to every batch:
+// the workflow input as the request, and the execution's name and start
+// time (the Map's children are executions of their own, so the workflow
+// passes its own).
+type BatchInput struct {
+	Request        Request `json:"request"`
+	ExecutionName  string  `json:"execution_name,omitempty"`
+	ExecutionStart string  `json:"execution_start,omitempty"`
+}
+
+// Input is a Map batch ({"BatchInput", "Items"}) or, without BatchInput, a
+// direct request (the Request fields at the top level; the task lists).
 type Input struct {
-	BatchInput *Request `json:"BatchInput,omitempty"`
-	Items      []Item   `json:"Items,omitempty"`
+	BatchInput *BatchInput `json:"BatchInput,omitempty"`
+	Items      []Item      `json:"Items,omitempty"`
 	Request
 }
 
@@ -236,7 +244,7 @@ type plan struct {
 	destPrefix string // destBase + execution name + '/'
 }
 
-var executionName = regexp.MustCompile(`^[0-9A-Za-z_-]{1,80}$`)
+var executionName = regexp.MustCompile(`^[0-9A-Za-z_.-]{1,80}$`)
 
 // Plan checks a request and computes its window: [start, end) from start
 // and end, or [execution_start - window_hours, execution_start). Bounds are
@@ -249,7 +257,7 @@ func (t *Task) Plan(r Request) (plan, error) {
 	case r.SilverBucket == "":
 		return p, invalid("silver_bucket is required")
 	case !executionName.MatchString(r.ExecutionName):
-		return p, invalid("execution_name %q must be 1-80 letters, digits, '-' or '_'", r.ExecutionName)
+		return p, invalid("execution_name %q must be 1-80 letters, digits, '.', '-' or '_'", r.ExecutionName)
 	case r.DestPrefixBase == "" || strings.Trim(r.DestPrefixBase, "/") == "":
 		return p, invalid("dest_prefix_base is required")
 	}
@@ -320,7 +328,13 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 	req := in.Request
 	batch := in.BatchInput != nil
 	if batch {
-		req = *in.BatchInput
+		req = in.BatchInput.Request
+		if in.BatchInput.ExecutionName != "" {
+			req.ExecutionName = in.BatchInput.ExecutionName
+		}
+		if in.BatchInput.ExecutionStart != "" {
+			req.ExecutionStart = in.BatchInput.ExecutionStart
+		}
 	}
 	p, err := t.Plan(req)
 	if err != nil {

@@ -239,10 +239,17 @@ func TestMapBatch(t *testing.T) {
 	}
 	// S3 lists folder markers ("key/", size 0) too; they are not data.
 	items = append(items, fmt.Sprintf(`{"Etag":"\"d41d8cd98f00b204e9800998ecf8427e\"","Key":"bronze/shipments/day/","LastModified":%d,"Size":0,"StorageClass":"STANDARD"}`, t0.Add(-time.Hour).Unix()))
-	reqJSON, _ := json.Marshal(request(nil))
+	// The workflow passes its whole input as the request, and its own
+	// execution name and start time next to it.
+	r := request(nil)
+	name, start := r.ExecutionName, r.ExecutionStart
+	r.ExecutionName, r.ExecutionStart = "", ""
+	reqJSON, _ := json.Marshal(r)
+	reqJSON = []byte(strings.Replace(string(reqJSON), "{", `{"attempt":{"count":0},`, 1))
+	batchInput := fmt.Sprintf(`{"request":%s,"execution_name":%q,"execution_start":%q}`, reqJSON, name, start)
 	var total Output
 	for i := 0; i < len(items); i += 3 {
-		doc := fmt.Sprintf(`{"BatchInput":%s,"Items":[%s]}`, reqJSON, strings.Join(items[i:min(i+3, len(items))], ","))
+		doc := fmt.Sprintf(`{"BatchInput":%s,"Items":[%s]}`, batchInput, strings.Join(items[i:min(i+3, len(items))], ","))
 		var in Input
 		if err := json.Unmarshal([]byte(doc), &in); err != nil {
 			t.Fatal(err)

@@ -56,7 +56,10 @@ type Value struct {
 	Null bool
 }
 
-// Record is one valid, typed record.
+// Record is one valid, typed record. Its strings are safe to retain; they
+// may share a block of memory with other records' strings (read only), so
+// a retained string keeps its block alive: copy one that is kept long
+// (silver's dedupe set copies event ids).
 type Record struct {
 	Type      *Type
 	EventID   string // "" when absent
@@ -85,16 +88,18 @@ func floorDiv(a, b int64) int64 {
 type Parser struct {
 	reg     *Registry
 	members []member
-	// One allocation per record holds all its unescaped string values:
-	// arena collects their bytes, spans says where each goes.
-	arena []byte
-	spans []span
+	// block holds the bytes of the string values handed out (the input
+	// line is reused by the decoder, so they must be copied), shared by
+	// many records: one allocation per block instead of one per record
+	// cut GC work. Bytes handed out are never written again, so the
+	// strings stay immutable; a full block is left to the strings that
+	// reference it and a new one is started.
+	block []byte
 }
 
-type span struct {
-	field      int
-	start, end int
-}
+// blockBytes is the size of a string block: a few hundred records, so a
+// block is garbage soon after the rows that use it are written.
+const blockBytes = 32 << 10
 
 // NewParser returns a parser for the registry's types.
 func (r *Registry) NewParser() *Parser { return &Parser{reg: r, members: make([]member, 0, 16)} }
@@ -171,15 +176,11 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 	rec.EventTime = t
 	hasTime = true
 	rec.EventID = ""
-	p.arena, p.spans = p.arena[:0], p.spans[:0]
 	if idm != nil {
 		switch idm.kind {
 		case kindNull:
 		case kindString:
-			// Its own allocation: the dedupe set keeps ids for a whole
-			// chunk and must not pin the record's other strings.
-			rec.EventID = p.strAlloc(idm)
-			if !utf8.ValidString(rec.EventID) {
+			if !p.stage(idm, &rec.EventID) {
 				return fail(InvalidValue, "event_id", "invalid UTF-8")
 			}
 		default:
@@ -224,7 +225,7 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 			if m.kind != kindString {
 				return fail(WrongType, f.Name, "want string, got "+describe(m))
 			}
-			if !p.stage(fi, m, &v.Str) {
+			if !p.stage(m, &v.Str) {
 				return fail(InvalidValue, f.Name, "invalid UTF-8")
 			}
 			if f.Required && len(m.val) == 2 {
@@ -275,18 +276,13 @@ func (p *Parser) Parse(data []byte, rec *Record) error {
 		}
 		rec.Values[i] = Value{Null: true}
 	}
-	if len(p.spans) > 0 {
-		all := string(p.arena)
-		for _, sp := range p.spans {
-			rec.Values[sp.field].Str = all[sp.start:sp.end]
-		}
-	}
 	return nil
 }
 
-// stage validates a string value and either sets it (escaped strings,
-// rare) or queues it for the record's single string allocation.
-func (p *Parser) stage(field int, m *member, dst *string) bool {
+// stage validates a string value and sets *dst to a copy of it that is
+// safe to retain (in the parser's current block, or its own allocation
+// for escaped strings, which are rare).
+func (p *Parser) stage(m *member, dst *string) bool {
 	if m.esc {
 		*dst = unescape(m.val, false)
 		return utf8.ValidString(*dst)
@@ -295,10 +291,21 @@ func (p *Parser) stage(field int, m *member, dst *string) bool {
 	if !m.ascii && !utf8.Valid(raw) {
 		return false
 	}
-	start := len(p.arena)
-	p.arena = append(p.arena, raw...)
-	p.spans = append(p.spans, span{field: field, start: start, end: len(p.arena)})
+	*dst = p.keep(raw)
 	return true
+}
+
+// keep copies b into the current block and returns it as a string.
+func (p *Parser) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if cap(p.block)-len(p.block) < len(b) {
+		p.block = make([]byte, 0, max(blockBytes, len(b)))
+	}
+	start := len(p.block)
+	p.block = append(p.block, b...)
+	return unsafe.String(&p.block[start], len(b))
 }
 
 // describe names a raw value's JSON type for a wrong-type reason, with the
@@ -325,14 +332,6 @@ func (p *Parser) str(m *member) string {
 		return unescape(m.val, false)
 	}
 	return bstr(m.val[1 : len(m.val)-1])
-}
-
-// strAlloc returns a string value's text as a new string (safe to retain).
-func (p *Parser) strAlloc(m *member) string {
-	if m.esc {
-		return unescape(m.val, false)
-	}
-	return string(m.val[1 : len(m.val)-1])
 }
 
 // unescape decodes a JSON string with escapes (rare path): encoding/json

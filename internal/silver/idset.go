@@ -9,12 +9,16 @@ import (
 // holds hundreds of thousands of ids, and a map[string]struct{} made this
 // the hottest part of the loop (a cache miss per lookup into a large table
 // of string headers). Here the table is one uint64 per slot: 32 bits of the
-// id's hash and 32 bits of its index in ids, an append-only slice; the id
-// itself is compared only when the hash bits match.
+// id's hash and 32 bits of the id's number; the id itself is compared only
+// when the hash bits match. The ids' bytes are copied into one growing
+// buffer (data, with ends[j] the end of id j): no pointers for the GC to
+// scan, no allocation per id, and the parser's string blocks are not kept
+// alive for the whole chunk.
 type idSet struct {
 	seed  maphash.Seed
-	slots []uint64 // hash32<<32 | (index+1); 0 = empty
-	ids   []string
+	slots []uint64 // hash32<<32 | (number+1); 0 = empty
+	data  []byte
+	ends  []int
 }
 
 // newIDSet sizes the table for about expect ids (0: a small default).
@@ -23,12 +27,24 @@ func newIDSet(expect int) *idSet {
 	if expect > 0 {
 		size = 1 << bits.Len(uint(2*expect))
 	}
-	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint64, size), ids: make([]string, 0, size/2)}
+	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint64, size),
+		data: make([]byte, 0, 16*size/2), ends: make([]int, 0, size/2)}
+}
+
+func (s *idSet) len() int { return len(s.ends) }
+
+// id returns id j (transient: it aliases data).
+func (s *idSet) id(j int) []byte {
+	start := 0
+	if j > 0 {
+		start = s.ends[j-1]
+	}
+	return s.data[start:s.ends[j]]
 }
 
 // add inserts id and reports whether it was already present.
 func (s *idSet) add(id string) bool {
-	if 2*(len(s.ids)+1) > len(s.slots) {
+	if 2*(len(s.ends)+1) > len(s.slots) {
 		s.grow()
 	}
 	h := maphash.String(s.seed, id)
@@ -37,11 +53,12 @@ func (s *idSet) add(id string) bool {
 	for i := h & mask; ; i = (i + 1) & mask {
 		v := s.slots[i]
 		if v == 0 {
-			s.ids = append(s.ids, id)
-			s.slots[i] = tag<<32 | uint64(len(s.ids))
+			s.data = append(s.data, id...)
+			s.ends = append(s.ends, len(s.data))
+			s.slots[i] = tag<<32 | uint64(len(s.ends))
 			return false
 		}
-		if v>>32 == tag && s.ids[uint32(v)-1] == id {
+		if v>>32 == tag && string(s.id(int(uint32(v)-1))) == id {
 			return true
 		}
 	}
@@ -50,8 +67,8 @@ func (s *idSet) add(id string) bool {
 func (s *idSet) grow() {
 	s.slots = make([]uint64, 2*len(s.slots))
 	mask := uint64(len(s.slots) - 1)
-	for j, id := range s.ids {
-		h := maphash.String(s.seed, id)
+	for j := range s.ends {
+		h := maphash.Bytes(s.seed, s.id(j))
 		i := h & mask
 		for s.slots[i] != 0 {
 			i = (i + 1) & mask

@@ -18,7 +18,7 @@ func TestIDSet(t *testing.T) {
 		}
 		ref[id] = true
 	}
-	if len(s.ids) != len(ref) {
-		t.Fatalf("n %d, want %d", len(s.ids), len(ref))
+	if s.len() != len(ref) {
+		t.Fatalf("n %d, want %d", s.len(), len(ref))
 	}
 }

@@ -53,6 +53,8 @@ func Handlers() map[string]Factory {
 		"compact_cleanup": CompactCleanup,
 		"list_partitions": ListPartitions,
 		"crawl":           Crawl,
+		"quality":         Quality,
+		"quality_trigger": QualityTrigger,
 	}
 }
 

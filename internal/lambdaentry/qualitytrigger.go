@@ -5,12 +5,45 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/serverless-elt/elt/internal/bus"
 	"github.com/serverless-elt/elt/internal/fault"
+	"github.com/serverless-elt/elt/internal/rules"
+	"github.com/serverless-elt/elt/internal/sfnclient"
 )
+
+// QualityTrigger serves quality_trigger, the target of the EventBridge rule
+// on PartitionReady events: it starts the quality-gate state machine
+// (ELT_QUALITY_GATE_ARN, required) for the event's partition under the
+// execution name internal/rules gives it, the same name the embedded rule
+// uses. ELT_SILVER_PREFIX (default silver/) is the silver prefix when the
+// event's partition prefix has another shape.
+func QualityTrigger(ctx context.Context, rt *Runtime) (Handler, error) {
+	arn, err := Required(rt.Env, EnvQualityGateArn)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":stateMachine:") {
+		return nil, &ConfigError{Var: EnvQualityGateArn, Reason: fmt.Sprintf("%q is not a state machine ARN", arn)}
+	}
+	silverPrefix, err := prefix(rt.Env, EnvSilverPrefix, DefaultSilverPrefix)
+	if err != nil {
+		return nil, err
+	}
+	c := sfnclient.New(sfnclient.NewClient(rt.AWS), sfnclient.Options{})
+	q := &qualityTrigger{
+		stateMachine: arn,
+		silverPrefix: silverPrefix,
+		name:         rules.QualityGateExecutionName,
+		input:        rules.QualityGateInput,
+		start:        c.Start,
+		log:          rt.Log,
+	}
+	return q.handle, nil
+}
 
 // TriggerOutput is what quality_trigger returns (EventBridge discards it;
 // it is for logs and tests).

@@ -9,6 +9,7 @@ import (
 	"github.com/serverless-elt/elt/internal/objstore/s3store"
 	"github.com/serverless-elt/elt/tasks/compact"
 	"github.com/serverless-elt/elt/tasks/crawl"
+	"github.com/serverless-elt/elt/tasks/quality"
 	"github.com/serverless-elt/elt/tasks/replay"
 	"github.com/serverless-elt/elt/tasks/silverpoll"
 	"github.com/serverless-elt/elt/tasks/validateinput"
@@ -149,4 +150,26 @@ func Crawl(ctx context.Context, rt *Runtime) (Handler, error) {
 		return nil, err
 	}
 	return task("crawl", rt.Log, t.Handle), nil
+}
+
+// Quality serves quality (tasks/quality): evaluate the record type's
+// expectation suite over one silver partition and write the GE-style result
+// and report under ge/. Failed expectations are Output.Success false, not
+// an error. With ELT_GLUE_DATABASE set, the partition's location comes from
+// the Glue catalog (so a compacted partition is read where it now lives).
+func Quality(ctx context.Context, rt *Runtime) (Handler, error) {
+	dir, err := tempDir(rt.Env)
+	if err != nil {
+		return nil, err
+	}
+	deps := quality.Deps{Store: s3Store(rt), Now: rt.Now, Log: rt.Log}
+	db := strings.TrimSpace(rt.Env(EnvGlueDatabase))
+	if db != "" {
+		deps.Catalog = gluecatalog.New(gluecatalog.NewClient(rt.AWS))
+	}
+	t, err := quality.New(deps, quality.Config{CatalogDatabase: db, TempDir: dir})
+	if err != nil {
+		return nil, err
+	}
+	return task("quality", rt.Log, t.Handle), nil
 }

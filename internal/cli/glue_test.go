@@ -3,8 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/serverless-elt/elt/internal/catalog/localcatalog"
@@ -59,5 +63,85 @@ func TestGlueCrawlerStartStatus(t *testing.T) {
 		if !strings.HasPrefix(p.Location, "s3://silver/silver/shipments/dt=") {
 			t.Errorf("partition %v at %s, want under silver/shipments", p.Values, p.Location)
 		}
+	}
+}
+
+// glueStandIn answers StartCrawler and GetCrawler (AWS JSON 1.1, as the
+// SDK sends them; https://docs.aws.amazon.com/glue/latest/webapi/API_GetCrawler.html):
+// a started crawler is RUNNING for one GetCrawler, then READY with a
+// SUCCEEDED last crawl.
+type glueStandIn struct {
+	mu      sync.Mutex
+	name    string
+	started int
+	gets    int
+}
+
+func (g *glueStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	json.NewDecoder(r.Body).Decode(&in)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if in.Name != g.name {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"__type": "EntityNotFoundException", "message": "crawler " + in.Name + " not found"})
+		return
+	}
+	switch r.Header.Get("X-Amz-Target") {
+	case "AWSGlue.StartCrawler":
+		g.started++
+		g.gets = 0
+		w.Write([]byte("{}"))
+	case "AWSGlue.GetCrawler":
+		g.gets++
+		cr := map[string]any{"Name": g.name, "State": "READY"}
+		if g.started > 0 && g.gets == 1 {
+			cr["State"] = "RUNNING"
+		} else if g.started > 0 {
+			cr["LastCrawl"] = map[string]any{"Status": "SUCCEEDED", "StartTime": 1.7e9}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"Crawler": cr})
+	default:
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"__type": "UnknownOperationException"})
+	}
+}
+
+func TestGlueCrawlerTargetAWS(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	g := &glueStandIn{name: "elt-dev-silver"}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	if err := os.WriteFile(outputs, []byte(`{"region":{"value":"eu-west-1"},"glue_crawler_name":{"value":"elt-dev-silver"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	aws := []string{"--target", "aws", "--tf-outputs", outputs, "--endpoint-url", srv.URL, "--data-dir", t.TempDir()}
+
+	code, out, stderr := opsCLI(t, append([]string{"glue", "crawler-start", "--wait=false"}, aws...)...)
+	var run CrawlerRun
+	if err := json.Unmarshal([]byte(out), &run); code != ExitOK || err != nil || run.State != "RUNNING" || run.Crawler != "elt-dev-silver" {
+		t.Fatalf("crawler-start: exit %d, %+v, %v\n%s", code, run, err, stderr)
+	}
+	code, out, _ = opsCLI(t, append([]string{"glue", "crawler-status"}, aws...)...)
+	run = CrawlerRun{}
+	if err := json.Unmarshal([]byte(out), &run); code != ExitOK || err != nil || run.State != "READY" || run.Status != "SUCCEEDED" {
+		t.Fatalf("crawler-status: exit %d, %+v, %v", code, run, err)
+	}
+	if g.started != 1 {
+		t.Fatalf("StartCrawler called %d times", g.started)
+	}
+	// No crawler deployed: a clear error.
+	if err := os.WriteFile(outputs, []byte(`{"region":{"value":"eu-west-1"},"glue_crawler_name":{"value":""}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = opsCLI(t, append([]string{"glue", "crawler-start"}, aws...)...)
+	if code != ExitFailure || !strings.Contains(stderr, "glue_crawler_name") {
+		t.Fatalf("no crawler: exit %d\n%s", code, stderr)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -497,6 +498,19 @@ func (e *Engine) StopExecution(ctx context.Context, arn, errName, cause string) 
 		case <-t.C:
 		}
 	}
+}
+
+// RunningExecutions lists the ARNs of the executions this engine runs now
+// (for a graceful shutdown that stops them).
+func (e *Engine) RunningExecutions() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, 0, len(e.running))
+	for arn := range e.running {
+		out = append(out, arn)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ensureStopWatcher starts the goroutine that acts on stop requests from

@@ -30,6 +30,7 @@ const sfnUsage = `elt sfn run --definition FILE [--input JSON|@FILE] [--name NAM
                 [--var KEY=VALUE ...] [--real-time] [--data-dir D]
        elt sfn history EXECUTION_ARN [--output text|json] [--data-dir D]
        elt sfn describe EXECUTION_ARN [--data-dir D]
+       elt sfn stop EXECUTION_ARN [--error NAME] [--cause TEXT] [--data-dir D]
        elt sfn serve [--addr 127.0.0.1:8083] [--virtual-time] [--mock-config FILE]
                 [--workflows DIR] [--data-dir D]
 
@@ -44,6 +45,7 @@ invalid definition.
 
 history prints an execution's events (a table, or GetExecutionHistory JSON).
 describe prints an execution's DescribeExecution JSON.
+stop aborts a running execution, also one another process runs.
 serve runs the Step Functions API on a loopback address, for the AWS SDKs
 and CLI with an endpoint override (aws --endpoint-url http://ADDR stepfunctions ...).
 With --mock-config, StartExecution on "<state machine ARN>#<TestCase>" runs
@@ -80,6 +82,8 @@ func runSfn(ctx context.Context, env Env, args []string) int {
 		return sfnShow(ctx, env, verb, args)
 	case "serve":
 		return sfnServe(ctx, env, args)
+	case "stop":
+		return sfnStop(ctx, env, args)
 	}
 	fmt.Fprintf(env.Stderr, "elt sfn: unknown verb %q\n\nusage: %s\n", verb, sfnUsage)
 	return ExitUsage

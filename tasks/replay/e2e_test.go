@@ -1,0 +1,305 @@
+package replay_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/serverless-elt/elt/asl"
+	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/tasks/replay"
+	"github.com/serverless-elt/elt/tasks/silverpoll"
+	"github.com/serverless-elt/elt/tasks/validateinput"
+	"github.com/serverless-elt/elt/workflows"
+)
+
+// vclock is the stack's virtual clock: Sleep advances it.
+type vclock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *vclock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+type outbox struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (o *outbox) Publish(_ context.Context, subject, message string) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, subject+": "+message)
+	return fmt.Sprint(len(o.msgs)), nil
+}
+
+// bronzeObject is n good records (two record types, two days) and one bad
+// line, as JSON Lines.
+func bronzeObject(obj, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("o%d-e%d", obj, i)
+		day := 1 + i%2
+		if i%3 == 0 {
+			fmt.Fprintf(&b, `{"record_type":"tracking_events","event_id":%q,"shipment_id":"S%d","status":"moved","city":"Oslo","event_time":"2026-11-0%dT10:00:00Z"}`+"\n", id, i, day)
+		} else {
+			fmt.Fprintf(&b, `{"record_type":"shipments","event_id":%q,"shipment_id":"S%d","origin":"Lyon","destination":"Oslo","carrier":"DHL","weight_kg":%d.5,"event_time":"2026-11-0%dT10:00:00Z"}`+"\n", id, i, i, day)
+		}
+	}
+	b.WriteString(`{"record_type":"shipments",` + "\n")
+	return b.String()
+}
+
+// silverRows reads every silver Parquet file back and returns the event ids.
+func silverRows(t *testing.T, st objstore.Store) []string {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	token := ""
+	for {
+		page, err := st.List(ctx, "silver", objstore.ListOptions{Prefix: "silver/", ContinuationToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Objects {
+			rc, _, err := st.Get(ctx, "silver", o.Key, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatalf("%s: %v", o.Key, err)
+			}
+			leaf, ok := f.Schema().Lookup("event_id")
+			if !ok {
+				t.Fatalf("%s has no event_id column", o.Key)
+			}
+			for _, rg := range f.RowGroups() {
+				rows := make([]parquet.Row, rg.NumRows())
+				r := rg.Rows()
+				n, err := r.ReadRows(rows)
+				r.Close()
+				if err != nil && err != io.EOF {
+					t.Fatal(err)
+				}
+				for _, row := range rows[:n] {
+					for _, v := range row {
+						if v.Column() == leaf.ColumnIndex {
+							ids = append(ids, v.String())
+						}
+					}
+				}
+			}
+		}
+		if token = page.NextContinuationToken; token == "" {
+			break
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// TestOpsReplayEndToEnd runs the ops workflow on the engine with the real
+// validate_input, replay and silverpoll handlers against the embedded
+// stack: bronze is seeded and processed, the workflow replays the window
+// through a distributed Map over the bronze listing, the stack's hot path
+// processes the copies while the workflow waits, and the poll proves they
+// landed. Silver must hold every record exactly once afterwards.
+func TestOpsReplayEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	seeded := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	clk := &vclock{now: seeded}
+	stack, err := embedded.Open(ctx, embedded.Config{DataDir: t.TempDir(), Now: clk.Now, Sleep: clk.Sleep, Settle: -1, ChunkBytes: 1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	st := stack.Store()
+
+	// Seed: three shipments objects in the window, one older, one of
+	// another prefix; process them.
+	const perObject = 25
+	put := func(key, body string, at time.Time) {
+		clk.mu.Lock()
+		clk.now = at
+		clk.mu.Unlock()
+		if _, err := st.Put(ctx, "bronze", key, strings.NewReader(body), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("bronze/shipments/old.jsonl", bronzeObject(0, perObject), seeded.Add(-30*time.Hour))
+	for i := 1; i <= 3; i++ {
+		put(fmt.Sprintf("bronze/shipments/2026/11/02/part-%d.jsonl", i), bronzeObject(i, perObject), seeded.Add(time.Duration(i)*time.Minute))
+	}
+	put("bronze/tracking/t.jsonl", bronzeObject(9, perObject), seeded.Add(5*time.Minute))
+	if _, err := stack.RunUntilIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := silverRows(t, st)
+	if len(before) != 5*perObject {
+		t.Fatalf("seeded silver holds %d rows, want %d", len(before), 5*perObject)
+	}
+
+	runOps := func(name string) (engine.Execution, *outbox, int) {
+		def, err := workflows.OpsReplayQuality().Definition()
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, err = asl.Substitute(def, map[string]string{
+			"validate_input_function_arn": "validate_input",
+			"replay_function_arn":         "replay",
+			"silverpoll_function_arn":     "silverpoll",
+			"notification_topic_arn":      "arn:aws:sns:local:000000000000:elt-notifications",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := engine.Compile(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := &outbox{}
+		eng := engine.New(engine.Options{Clock: &engine.VirtualClock{Epoch: seeded.Add(2 * time.Hour)}, Services: engine.Services{Objects: st, Notifier: notes}, Seed: 7})
+		vt, _ := validateinput.New(validateinput.Deps{}, validateinput.Config{})
+		rt, err := replay.New(replay.Deps{Store: st}, replay.Config{BronzePrefix: stack.Config().BronzePrefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pt, err := silverpoll.New(silverpoll.Deps{Store: st}, silverpoll.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		polls := 0
+		eng.Tasks().Register("validate_input", engine.Typed(vt.Handle))
+		eng.Tasks().Register("replay", engine.Typed(rt.Handle))
+		// The hot path runs "while the workflow waits": after each poll
+		// that is not ready, the stack processes what is pending.
+		eng.Tasks().Register("silverpoll", engine.Typed(func(ctx context.Context, in silverpoll.Input) (silverpoll.Output, error) {
+			polls++
+			out, err := pt.Handle(ctx, in)
+			if err == nil && !out.Ready {
+				if _, err := stack.RunUntilIdle(ctx); err != nil {
+					return out, err
+				}
+			}
+			return out, err
+		}))
+		input := `{"bronze_bucket":"bronze","src_prefix":"bronze/shipments/","dest_prefix_base":"bronze/replay","window_hours":6,
+"silver_bucket":"silver","silver_prefix":"silver/","poll_interval_seconds":30,"max_attempts":5}`
+		x, err := eng.Execute(ctx, engine.StartInput{Machine: m, StateMachineName: workflows.OpsName, Name: name, Input: input})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x, notes, polls
+	}
+
+	x, notes, polls := runOps("ops-e2e-1")
+	if x.Status != engine.StatusSucceeded {
+		t.Fatalf("status %s %s: %s; notifications %v", x.Status, x.Error, x.Cause, notes.msgs)
+	}
+	var out struct {
+		Poll struct {
+			Payload silverpoll.Output `json:"Payload"`
+		} `json:"poll"`
+		Attempt struct{ Count int } `json:"attempt"`
+	}
+	if err := json.Unmarshal([]byte(*x.Output), &out); err != nil {
+		t.Fatal(err)
+	}
+	p := out.Poll.Payload
+	if polls != 2 || out.Attempt.Count != 2 || !p.Ready || p.ExpectedObjects != 3 || p.LandedObjects != 3 || p.Rows != 3*perObject || len(notes.msgs) != 0 {
+		t.Fatalf("%d polls, output %s", polls, *x.Output)
+	}
+	after := silverRows(t, st)
+	if strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("silver changed: %d rows before, %d after", len(before), len(after))
+	}
+	for i := 1; i < len(after); i++ {
+		if after[i] == after[i-1] {
+			t.Fatalf("duplicate event_id %s", after[i])
+		}
+	}
+	copies := copyKeys(t, st, "ops-e2e-1")
+	want := []string{
+		"bronze/replay/ops-e2e-1/shipments/2026/11/02/part-1.jsonl",
+		"bronze/replay/ops-e2e-1/shipments/2026/11/02/part-2.jsonl",
+		"bronze/replay/ops-e2e-1/shipments/2026/11/02/part-3.jsonl",
+	}
+	if strings.Join(copies, ",") != strings.Join(want, ",") {
+		t.Fatalf("copies %v, want %v", copies, want)
+	}
+
+	// The same execution name again: the same window, the same keys
+	// (overwritten, not added), earlier copies not copied, silver unchanged.
+	x2, notes2, _ := runOps("ops-e2e-1")
+	if x2.Status != engine.StatusSucceeded {
+		t.Fatalf("second run: %s %s: %s; %v", x2.Status, x2.Error, x2.Cause, notes2.msgs)
+	}
+	if got := copyKeys(t, st, "ops-e2e-1"); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("second run copied to %v", got)
+	}
+	page, err := st.List(ctx, "bronze", objstore.ListOptions{Prefix: "bronze/replay/"})
+	if err != nil || len(page.Objects) != len(want) {
+		t.Fatalf("bronze/replay holds %d objects (%v)", len(page.Objects), err)
+	}
+	if _, err := stack.RunUntilIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if final := silverRows(t, st); strings.Join(final, ",") != strings.Join(before, ",") {
+		t.Fatalf("silver changed after the second replay: %d rows", len(final))
+	}
+}
+
+// copyKeys lists the dest keys of an execution's copy lists.
+func copyKeys(t *testing.T, st objstore.Store, exec string) []string {
+	t.Helper()
+	page, err := st.List(context.Background(), "silver", objstore.ListOptions{Prefix: replay.CopyListDir(exec)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range page.Objects {
+		rc, _, err := st.Get(context.Background(), "silver", o.Key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l replay.CopyList
+		err = json.NewDecoder(rc).Decode(&l)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range l.Copies {
+			keys = append(keys, c.DestKey)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -35,8 +35,8 @@ func (n *fakeNotifier) Publish(_ context.Context, subject, message string) (stri
 }
 
 type opsFakes struct {
-	objects     int     // bronze objects listed under src_prefix
-	copied      int     // what each replay batch reports
+	objects     int // bronze objects listed under src_prefix
+	copied      int // what each replay batch reports
 	validateErr error
 	replayErrs  []error // returned by successive replay calls, then success
 	pollReady   []bool  // successive poll answers; the last repeats

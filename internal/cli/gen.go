@@ -16,14 +16,18 @@ import (
 	"github.com/serverless-elt/elt/internal/records/fake"
 )
 
-const genUsage = `elt gen --type TYPE[,TYPE...]|all --count N --out FILE [--format jsonl|json] [--bad-rate R] [--seed S] [--start YYYY-MM-DD] [--days D]
+const genUsage = `elt gen --type TYPE[,TYPE...]|all --count N --out FILE [--format jsonl|json] [--bad-rate R] [--violations R] [--seed S] [--start YYYY-MM-DD] [--days D]
 
 Writes N realistic events (and a share R of bad inputs of every kind:
 malformed JSON, non-object, unknown record type, wrong type, missing field,
 oversized line) to FILE (.gz appends gzip). The same seed gives the same
 file. Prints the counts as JSON. In --format json (one array) malformed
 elements are not generated: a syntax error ends a JSON array, so it would
-swallow the elements after it.`
+swallow the elements after it. --violations R plants data-quality
+violations in a share R of the good records (a carrier outside the set, a
+weight beyond the bound, a repeated shipment_id, an unknown status, a
+quantity beyond the bound, a malformed SKU): they pass the record schema, so
+they land in silver, and fail the quality gate (elt ge start).`
 
 // genSummary is what gen prints.
 type genSummary struct {
@@ -32,7 +36,9 @@ type genSummary struct {
 	Good   int            `json:"good"`
 	Bad    int            `json:"bad"`
 	ByKind map[string]int `json:"bad_by_kind"`
-	Bytes  int64          `json:"bytes"`
+	// Violations counts good records carrying a planted quality violation.
+	Violations int   `json:"violations,omitempty"`
+	Bytes      int64 `json:"bytes"`
 }
 
 func runGen(ctx context.Context, env Env, args []string) int {
@@ -43,6 +49,7 @@ func runGen(ctx context.Context, env Env, args []string) int {
 	count := fs.Int("count", 1000, "number of inputs (good + bad)")
 	format := fs.String("format", "jsonl", "jsonl or json (one array)")
 	badRate := fs.Float64("bad-rate", 0, "share of bad inputs in [0,1]")
+	violations := fs.Float64("violations", 0, "share of good records in [0,1] with a planted quality violation")
 	seed := fs.Uint64("seed", 1, "random seed")
 	start := fs.String("start", "2024-05-01", "first day of event_time (UTC)")
 	days := fs.Int("days", 7, "days of event_time")
@@ -78,7 +85,7 @@ func runGen(ctx context.Context, env Env, args []string) int {
 	if *typ == "all" {
 		types = fake.Types
 	}
-	opts := fake.Options{Types: types, BadRate: *badRate, Start: day, Days: *days}
+	opts := fake.Options{Types: types, BadRate: *badRate, Start: day, Days: *days, ViolationRate: *violations}
 	if *format == "json" {
 		opts.Kinds = []fake.BadKind{fake.NotObject, fake.UnknownType, fake.WrongType, fake.MissingField, fake.Oversized}
 	}
@@ -132,6 +139,7 @@ func writeGenerated(ctx context.Context, g *fake.Generator, count int, format, p
 	if format == "json" {
 		bw.WriteString("\n]\n")
 	}
+	sum.Violations = g.Violations()
 	if err := bw.Flush(); err != nil {
 		return sum, fmt.Errorf("write %s: %w", path, err)
 	}

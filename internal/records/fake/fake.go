@@ -44,16 +44,48 @@ type Options struct {
 	Days  int
 	// OversizedBytes is the length of an oversized line (default 1 MiB + 1 KiB).
 	OversizedBytes int
+	// ViolationRate is the share of good records in [0, 1] that carry one
+	// planted data-quality violation: they pass the record schema (so
+	// transform lands them in silver) but break the type's expectation
+	// suite (tasks/quality/suites). The first ones cycle through the type's
+	// violations. Zero draws no random numbers, so seeds keep their output.
+	ViolationRate float64
+}
+
+// Violation is a kind of planted data-quality violation.
+type Violation string
+
+const (
+	CarrierOutsideSet   Violation = "carrier_outside_set"   // shipments: carrier not a contracted one
+	WeightBeyondBound   Violation = "weight_beyond_bound"   // shipments: weight_kg above 5 t
+	DuplicateShipmentID Violation = "duplicate_shipment_id" // shipments: a shipment_id booked before
+	UnknownStatus       Violation = "unknown_status"        // tracking_events: status outside the set
+	QuantityBeyondBound Violation = "quantity_beyond_bound" // invoice_lines: |quantity| above 1000
+	MalformedSKU        Violation = "malformed_sku"         // invoice_lines: sku not SKU-A0000
+)
+
+// Violations lists the planted violations per record type.
+var Violations = map[string][]Violation{
+	"shipments":       {CarrierOutsideSet, WeightBeyondBound, DuplicateShipmentID},
+	"tracking_events": {UnknownStatus},
+	"invoice_lines":   {QuantityBeyondBound, MalformedSKU},
 }
 
 // Generator produces events one at a time.
 type Generator struct {
-	opts  Options
-	rng   *rand.Rand
-	n     int
-	nbad  int
-	buf   []byte
-	ships []string // recent shipment ids, so tracking events refer to them
+	opts        Options
+	rng         *rand.Rand
+	n           int
+	nbad        int
+	buf         []byte
+	ships       []string // recent shipment ids, so tracking events refer to them
+	nviol       int
+	byViolation map[Violation]int
+	// booked are recent shipment ids of records that land in silver (not
+	// of bad input), which a duplicate_shipment_id violation repeats.
+	booked  []string
+	nbooked int
+	inBad   bool
 }
 
 // New returns a generator seeded with seed.
@@ -78,10 +110,13 @@ func New(seed uint64, opts Options) (*Generator, error) {
 	if opts.Days <= 0 {
 		opts.Days = 7
 	}
+	if opts.ViolationRate < 0 || opts.ViolationRate > 1 || math.IsNaN(opts.ViolationRate) {
+		return nil, fmt.Errorf("fake: violation rate %v outside [0, 1]", opts.ViolationRate)
+	}
 	if opts.OversizedBytes <= 0 {
 		opts.OversizedBytes = 1<<20 + 1<<10
 	}
-	return &Generator{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}, nil
+	return &Generator{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), byViolation: map[Violation]int{}}, nil
 }
 
 func known(t string) bool {
@@ -113,7 +148,52 @@ func (g *Generator) Next() ([]byte, bool, BadKind) {
 		g.nbad++
 		return g.bad(typ, kind), false, kind
 	}
+	if g.opts.ViolationRate > 0 && g.rng.Float64() < g.opts.ViolationRate {
+		return g.violation(typ), true, ""
+	}
 	return g.good(typ, "", ""), true, ""
+}
+
+// Violations returns how many good records carried a planted violation.
+func (g *Generator) Violations() int { return g.nviol }
+
+// ViolationCounts returns the planted violations by kind.
+func (g *Generator) ViolationCounts() map[Violation]int {
+	out := make(map[Violation]int, len(g.byViolation))
+	for k, v := range g.byViolation {
+		out[k] = v
+	}
+	return out
+}
+
+// violation renders a valid record that breaks the type's suite.
+func (g *Generator) violation(typ string) []byte {
+	kinds := Violations[typ]
+	v := kinds[g.nviol%len(kinds)]
+	if g.nviol >= len(kinds) {
+		v = kinds[g.rng.IntN(len(kinds))]
+	}
+	if v == DuplicateShipmentID && len(g.booked) == 0 {
+		v = CarrierOutsideSet // nothing booked yet to repeat
+	}
+	g.nviol++
+	g.byViolation[v]++
+	switch v {
+	case CarrierOutsideSet:
+		return g.good(typ, "carrier", `"Pigeon Express"`)
+	case WeightBeyondBound:
+		return g.good(typ, "weight_kg", fmt.Sprint(5001+g.rng.IntN(50000)))
+	case DuplicateShipmentID:
+		id := g.booked[g.rng.IntN(len(g.booked))]
+		return g.good(typ, "shipment_id", `"`+id+`"`)
+	case UnknownStatus:
+		return g.good(typ, "status", `"teleported"`)
+	case QuantityBeyondBound:
+		return g.good(typ, "quantity", fmt.Sprint(1001+g.rng.IntN(10000)))
+	case MalformedSKU:
+		return g.good(typ, "sku", `"sku-unknown"`)
+	}
+	panic("fake: unknown violation " + string(v))
 }
 
 // pickKind chooses a bad kind, making oversized lines rare (they are big).
@@ -178,6 +258,9 @@ func (g *Generator) good(typ, breakField, breakValue string) []byte {
 	case "shipments":
 		sid := g.id("SHP")
 		g.remember(sid)
+		if !g.inBad && breakField != "shipment_id" {
+			g.book(sid)
+		}
 		o := g.rng.IntN(len(cities))
 		d := (o + 1 + g.rng.IntN(len(cities)-1)) % len(cities)
 		w := math.Round(math.Exp(g.rng.NormFloat64()*1.2+2)*100) / 100
@@ -208,6 +291,17 @@ func (g *Generator) good(typ, breakField, breakValue string) []byte {
 	return b
 }
 
+// book keeps the last 1024 landed shipment ids (no random draws, so the
+// generated stream does not change).
+func (g *Generator) book(id string) {
+	if len(g.booked) < 1024 {
+		g.booked = append(g.booked, id)
+	} else {
+		g.booked[g.nbooked%1024] = id
+	}
+	g.nbooked++
+}
+
 func (g *Generator) remember(id string) {
 	if len(g.ships) < 1024 {
 		g.ships = append(g.ships, id)
@@ -234,6 +328,8 @@ var (
 )
 
 func (g *Generator) bad(typ string, kind BadKind) []byte {
+	g.inBad = true
+	defer func() { g.inBad = false }()
 	switch kind {
 	case Malformed:
 		rec := g.good(typ, "", "")

@@ -64,3 +64,41 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal("unknown type accepted")
 	}
 }
+
+// Planted violations are valid records (they reach silver) carrying the
+// value the quality suites reject.
+func TestViolationsAreValidRecords(t *testing.T) {
+	g, err := New(3, Options{Types: Types, ViolationRate: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := records.Default().NewParser()
+	marks := []string{`"Pigeon Express"`, `"teleported"`, `"sku-unknown"`}
+	marked := 0
+	for i := 0; i < 3000; i++ {
+		line, good, _ := g.Next()
+		var rec records.Record
+		if !good || p.Parse(line, &rec) != nil {
+			t.Fatalf("violation line is not a good record: %s", line)
+		}
+		for _, m := range marks {
+			if bytes.Contains(line, []byte(m)) {
+				marked++
+			}
+		}
+	}
+	counts := g.ViolationCounts()
+	if g.Violations() < 700 || g.Violations() > 1100 || marked != counts[CarrierOutsideSet]+counts[UnknownStatus]+counts[MalformedSKU] {
+		t.Fatalf("violations %d by kind %v, marked %d", g.Violations(), counts, marked)
+	}
+	for typ, kinds := range Violations {
+		for _, k := range kinds {
+			if counts[k] == 0 {
+				t.Errorf("%s: no %s planted", typ, k)
+			}
+		}
+	}
+	if _, err := New(1, Options{ViolationRate: 2}); err == nil {
+		t.Fatal("violation rate 2 accepted")
+	}
+}

@@ -40,6 +40,7 @@ type Workflow struct {
 // All lists every workflow, sorted by name.
 func All() []Workflow {
 	return []Workflow{
+		CompactionBackfill(),
 		OpsReplayQuality(),
 	}
 }
@@ -111,6 +112,7 @@ type File struct {
 func Generated() []File {
 	files := []File{
 		{"schema/asl.schema.json", asl.JSONSchemaJSON},
+		{"schema/compaction_input.schema.json", SchemaFor(&CompactionInput{}, "compaction_input.schema.json")},
 		{"schema/ops_input.schema.json", SchemaFor(&OpsInput{}, "ops_input.schema.json")},
 	}
 	for _, name := range records.SchemaNames() {

@@ -93,7 +93,7 @@ type Output struct {
 	Dt          string `json:"dt"`
 	RunID       string `json:"run_id"`
 	Bucket      string `json:"bucket"`
-	ManifestKey string `json:"manifest_key,omitempty"`
+	ManifestKey string `json:"manifest_key"` // "" when there is none (empty partition)
 	// Location is the partition location after the run.
 	Location          string `json:"location"`
 	PreviousLocation  string `json:"previous_location,omitempty"`

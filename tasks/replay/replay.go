@@ -106,7 +106,7 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || f < 0 || f > 1e11 { // 1e11 s is year 5138
 		return fmt.Errorf("LastModified %s: not epoch seconds", s)
 	}
 	sec := int64(f)

@@ -451,8 +451,7 @@ func TestWorkflowTaskUnderRuntimeAPI(t *testing.T) {
 	startBinary(t, rt, map[string]string{"ELT_HANDLER": "validate_input", "ELT_BRONZE_BUCKET": "b", "ELT_SILVER_BUCKET": "s"})
 	valid := map[string]any{
 		"bronze_bucket": "bronze", "src_prefix": "bronze/shipments/", "dest_prefix_base": "bronze/replay/manual",
-		"window_hours": 6, "silver_bucket": "silver", "silver_prefix": "silver", "record_type": "shipments",
-		"min_parquet_objects": 1, "poll_interval_seconds": 60, "max_attempts": 3,
+		"window_hours": 6, "silver_bucket": "silver", "silver_prefix": "silver/", "poll_interval_seconds": 60, "max_attempts": 3,
 	}
 	inv := rt.invoke(t, map[string]any{"schema": "ops_input.schema.json", "input": valid})
 	if inv.errBody != nil || string(inv.response) != `{"valid":true,"schema":"ops_input.schema.json"}` {

@@ -58,6 +58,13 @@ module "silverpoll" {
 
 locals {
   ops_name = "${local.name}-ops-replay-quality"
+  ops_arn  = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.ops_name}"
+  # Executions of the workflow and the child executions of its Distributed
+  # Map (execution:<machine>/<map run label>:<id>).
+  ops_executions = [
+    "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.ops_name}:*",
+    "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.ops_name}/*",
+  ]
 }
 
 module "ops_workflow" {
@@ -71,9 +78,20 @@ module "ops_workflow" {
     notification_topic_arn      = module.notifications.arn
   })
   log_retention_days = var.log_retention_days
+  # The Replay state is a Distributed Map whose ItemReader lists the bronze
+  # window (s3:listObjectsV2) and whose items run as child executions of this
+  # state machine: AWS documents that the role then needs
+  # states:StartExecution on the state machine itself and
+  # states:DescribeExecution/StopExecution on its executions, and
+  # s3:ListBucket on the bucket the ItemReader lists
+  # (https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html).
+  # The ARNs are built from the name: the module's own output would be a cycle.
   policy_statements = [
     { sid = "InvokeTasks", actions = ["lambda:InvokeFunction"], resources = [module.validate_input[0].arn, module.replay[0].arn, module.silverpoll[0].arn] },
     { sid = "Notify", actions = ["sns:Publish"], resources = [module.notifications.arn] },
+    { sid = "MapChildExecutions", actions = ["states:StartExecution"], resources = [local.ops_arn] },
+    { sid = "MapChildStatus", actions = ["states:DescribeExecution", "states:StopExecution"], resources = local.ops_executions },
+    { sid = "ItemReaderListBronze", actions = ["s3:ListBucket"], resources = [module.bronze.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.bronze_root}*"] }] },
   ]
 }
 
@@ -83,15 +101,14 @@ module "ops_schedule" {
   name                = "${local.name}-ops-daily"
   schedule_expression = var.ops_schedule_expression
   state_machine_arn   = module.ops_workflow[0].arn
+  # schema/ops_input.schema.json (additionalProperties false).
   input = jsonencode({
     bronze_bucket         = module.bronze.name
     src_prefix            = "${local.bronze_root}${var.ops_record_type}/"
     dest_prefix_base      = "${local.replay_root}scheduled"
     window_hours          = var.ops_window_hours
     silver_bucket         = module.silver.name
-    silver_prefix         = trimsuffix(local.silver_root, "/")
-    record_type           = var.ops_record_type
-    min_parquet_objects   = 1
+    silver_prefix         = local.silver_root
     poll_interval_seconds = 60
     max_attempts          = 30
   })

@@ -70,6 +70,9 @@ fi
 
 # ----------------------------------------------------------------- 2. ops replay
 say "2. make ops-start: replay the last 24h of bronze through the hot path"
+# The window ends at the execution's start second (exclusive, S3's
+# LastModified has whole seconds): let the seeded objects' second pass.
+sleep 1
 "${MK[@]}" ops-start > "$DIR/ops.json" || { cat "$DIR/ops.json"; die "make ops-start failed"; }
 OPS_STATUS=$(jq -r .status "$DIR/ops.json")
 OPS_NAME=$(jq -r .name "$DIR/ops.json")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -225,4 +226,69 @@ func TestOpsTargetAWS(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(stderr, "Terraform outputs") {
 		t.Fatalf("missing outputs file: exit %d\n%s", code, stderr)
 	}
+}
+
+// The ops workflow end to end on the embedded default with the real
+// tasks: the replay copies every seeded object, the hot path runs in this
+// process while the workflow polls, and silver holds each record once.
+func TestOpsStartReplaysThroughHotPath(t *testing.T) {
+	dir := t.TempDir()
+	seedSilver(t, dir, "shipments", 300, "2025-01-01", 2)
+	before := silverFiles(t, dir)
+	// An explicit window: with window_hours the window ends at the
+	// execution's start second (exclusive), which an object uploaded in
+	// the same second as a fast test run would miss.
+	input := `{"bronze_bucket":"bronze","src_prefix":"bronze/","dest_prefix_base":"bronze/replay/test",` +
+		`"start":"2000-01-01T00:00:00Z","end":"2100-01-01T00:00:00Z",` +
+		`"silver_bucket":"silver","silver_prefix":"silver/","poll_interval_seconds":1,"max_attempts":30}`
+	code, out, stderr := opsCLI(t, "ops", "start", "--data-dir", dir, "--name", "replay-1", "--input", input, "--settle", "0")
+	if code != ExitOK {
+		t.Fatalf("ops start: exit %d\n%s\n%s", code, out, stderr)
+	}
+	x := decodeExecution(t, out)
+	var o struct {
+		Poll struct {
+			Payload struct {
+				Ready    bool  `json:"ready"`
+				Expected int   `json:"expected_objects"`
+				Landed   int   `json:"landed_objects"`
+				Rows     int64 `json:"rows"`
+			} `json:"Payload"`
+		} `json:"poll"`
+	}
+	if err := json.Unmarshal([]byte(x.Output), &o); err != nil {
+		t.Fatalf("output %s: %v", x.Output, err)
+	}
+	if p := o.Poll.Payload; !p.Ready || p.Expected != 1 || p.Landed != 1 || p.Rows != 300 {
+		t.Fatalf("poll %+v, want the one seeded object landed with its 300 rows; output %s", p, x.Output)
+	}
+	copies, _ := filepath.Glob(filepath.Join(dir, "store", "bronze", "bronze", "replay", "test", "replay-1", "shipments", "*"))
+	if len(copies) != 1 {
+		t.Fatalf("replay copies %v", copies)
+	}
+	// Same ETag, same silver keys: the replay rewrote the files, added none.
+	if after := silverFiles(t, dir); !slices.Equal(after, before) {
+		t.Fatalf("silver files changed:\nbefore %v\nafter  %v", before, after)
+	}
+	code, out, _ = opsCLI(t, "ops", "status", "replay-1", "--data-dir", dir, "--output", "table")
+	if code != ExitOK || !strings.Contains(out, "SUCCEEDED") {
+		t.Fatalf("status: exit %d\n%s", code, out)
+	}
+}
+
+func silverFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	root := filepath.Join(dir, "store", "silver", "silver")
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatal("no silver files")
+	}
+	return files
 }

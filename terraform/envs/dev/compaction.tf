@@ -103,3 +103,20 @@ module "compact_cleanup" {
     { sid = "Partition", actions = ["glue:GetPartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
   ]
 }
+
+module "compaction_workflow" {
+  count  = var.glue_enabled ? 1 : 0
+  source = "../../modules/state_machine"
+  name   = local.compaction_name
+  definition = templatefile("${local.workflows}/compaction_backfill.asl.json", {
+    list_partitions_function_arn = module.list_partitions[0].arn
+    compact_function_arn         = module.compact[0].arn
+    compact_cleanup_function_arn = module.compact_cleanup[0].arn
+    notification_topic_arn       = module.notifications.arn
+  })
+  log_retention_days = var.log_retention_days
+  policy_statements = [
+    { sid = "InvokeTasks", actions = ["lambda:InvokeFunction"], resources = [module.list_partitions[0].arn, module.compact[0].arn, module.compact_cleanup[0].arn] },
+    { sid = "Notify", actions = ["sns:Publish"], resources = [module.notifications.arn] },
+  ]
+}

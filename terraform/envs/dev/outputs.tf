@@ -62,6 +62,16 @@ output "ops_state_machine_arn" {
   value       = var.ops_enabled ? module.ops_workflow[0].arn : ""
 }
 
+output "compaction_state_machine_arn" {
+  description = "Compaction-backfill workflow ARN (empty when glue_enabled is off)."
+  value       = var.glue_enabled ? module.compaction_workflow[0].arn : ""
+}
+
+output "crawl_function_name" {
+  description = "Crawl function (catalog refresh from silver without a Glue crawler run); empty when disabled."
+  value       = var.glue_enabled ? module.crawl[0].name : ""
+}
+
 output "glue_database_name" {
   description = "Glue database (empty when disabled)."
   value       = var.glue_enabled ? module.glue[0].database_name : ""

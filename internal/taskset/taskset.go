@@ -22,6 +22,7 @@ import (
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/tasks/compact"
 	"github.com/serverless-elt/elt/tasks/crawl"
+	"github.com/serverless-elt/elt/tasks/quality"
 	"github.com/serverless-elt/elt/tasks/replay"
 	"github.com/serverless-elt/elt/tasks/silverpoll"
 	"github.com/serverless-elt/elt/tasks/validateinput"
@@ -96,6 +97,12 @@ var table = map[string]builder{
 	"list_partitions": func(d Deps) (engine.Handler, error) {
 		t, err := compact.NewLister(compactDeps(d), compactConfig(d))
 		return handle(t, err, (*compact.Lister).Handle)
+	},
+	"quality": func(d Deps) (engine.Handler, error) {
+		// The catalog's partition location wins when there is one (a
+		// compacted partition is judged on its compacted files).
+		t, err := quality.New(quality.Deps{Store: d.Store, Catalog: d.Catalog, Now: d.Now, Log: d.Log}, quality.Config{CatalogDatabase: d.CatalogDatabase, TempDir: d.TempDir})
+		return handle(t, err, (*quality.Task).Handle)
 	},
 	"crawl": func(d Deps) (engine.Handler, error) {
 		t, err := crawl.New(crawl.Deps{Store: d.Store, Catalog: d.Catalog, Logger: d.Log}, crawl.Config{Database: d.CatalogDatabase})

@@ -167,7 +167,7 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 		t.Fatalf("seeded silver holds %d rows, want %d", len(before), 5*perObject)
 	}
 
-	runOps := func(name string) (engine.Execution, *outbox, int) {
+	runOps := func(name string, hotPath bool) (engine.Execution, *outbox, int) {
 		def, err := workflows.OpsReplayQuality().Definition()
 		if err != nil {
 			t.Fatal(err)
@@ -204,7 +204,7 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 		eng.Tasks().Register("silverpoll", engine.Typed(func(ctx context.Context, in silverpoll.Input) (silverpoll.Output, error) {
 			polls++
 			out, err := pt.Handle(ctx, in)
-			if err == nil && !out.Ready {
+			if err == nil && !out.Ready && hotPath {
 				if _, err := stack.RunUntilIdle(ctx); err != nil {
 					return out, err
 				}
@@ -220,7 +220,7 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 		return x, notes, polls
 	}
 
-	x, notes, polls := runOps("ops-e2e-1")
+	x, notes, polls := runOps("ops-e2e-1", true)
 	if x.Status != engine.StatusSucceeded {
 		t.Fatalf("status %s %s: %s; notifications %v", x.Status, x.Error, x.Cause, notes.msgs)
 	}
@@ -258,7 +258,7 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 
 	// The same execution name again: the same window, the same keys
 	// (overwritten, not added), earlier copies not copied, silver unchanged.
-	x2, notes2, _ := runOps("ops-e2e-1")
+	x2, notes2, _ := runOps("ops-e2e-1", true)
 	if x2.Status != engine.StatusSucceeded {
 		t.Fatalf("second run: %s %s: %s; %v", x2.Status, x2.Error, x2.Cause, notes2.msgs)
 	}
@@ -274,6 +274,18 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 	}
 	if final := silverRows(t, st); strings.Join(final, ",") != strings.Join(before, ",") {
 		t.Fatalf("silver changed after the second replay: %d rows", len(final))
+	}
+
+	// With the hot path stalled the copies never land: the poll runs out
+	// of attempts, the workflow notifies and fails naming what is missing.
+	x3, notes3, polls3 := runOps("ops-e2e-stalled", false)
+	if x3.Status != engine.StatusFailed || x3.Error != workflows.ErrSilverNotReady || polls3 != 5 ||
+		!strings.Contains(x3.Cause, "0 of 3 replayed objects landed in s3://silver/silver/ after 5 polls") ||
+		!strings.Contains(x3.Cause, "bronze/replay/ops-e2e-stalled/shipments/2026/11/02/part-1.jsonl") {
+		t.Fatalf("stalled run: %s %s %q after %d polls", x3.Status, x3.Error, x3.Cause, polls3)
+	}
+	if len(notes3.msgs) != 1 || !strings.Contains(notes3.msgs[0], workflows.ErrSilverNotReady) {
+		t.Fatalf("notifications %v", notes3.msgs)
 	}
 }
 

@@ -140,9 +140,14 @@ type Input struct {
 // Copy is one copy made.
 type Copy struct {
 	DestKey   string `json:"dest_key"`
-	ETag      string `json:"etag"`
+	ETag      string `json:"etag"` // the copy's ETag, which its receipts carry
 	SourceKey string `json:"source_key"`
-	Size      int64  `json:"size"`
+	// SourceETag is the source's ETag as listed. It differs from ETag when
+	// S3 gave the copy a new one (a multipart-uploaded source copied in one
+	// CopyObject); the copy's silver files then get new names, so its rows
+	// would be in silver twice (see Output.ETagChanged).
+	SourceETag string `json:"source_etag"`
+	Size       int64  `json:"size"`
 }
 
 // CopyList is the document written per call.
@@ -165,6 +170,10 @@ type Output struct {
 	// SkippedCopies are earlier replay copies that were not copied again.
 	SkippedCopies int   `json:"skipped_copies"`
 	Bytes         int64 `json:"bytes"`
+	// ETagChanged counts copies whose ETag differs from their source's:
+	// silver names files by ETag, so those rows are not deduplicated
+	// against the original's (logged as replay.etag_changed).
+	ETagChanged int `json:"etag_changed"`
 	// CopyList is the key of the copy list in the silver bucket ("" when
 	// nothing was copied).
 	CopyList string `json:"copy_list,omitempty"`
@@ -367,7 +376,11 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 			}
 			return storeErr(err, "copy s3://%s/%s to %s", req.BronzeBucket, key, dst)
 		}
-		copies = append(copies, Copy{DestKey: dst, ETag: oi.ETag, SourceKey: key, Size: oi.Size})
+		if etag != "" && oi.ETag != etag {
+			out.ETagChanged++
+			t.log.Warn("replay.etag_changed", "source", key, "source_etag", etag, "copy", dst, "copy_etag", oi.ETag)
+		}
+		copies = append(copies, Copy{DestKey: dst, ETag: oi.ETag, SourceKey: key, SourceETag: etag, Size: oi.Size})
 		out.Copied++
 		out.Bytes += oi.Size
 		return nil

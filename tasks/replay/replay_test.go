@@ -162,7 +162,7 @@ func TestWindowRules(t *testing.T) {
 				wantDest := strings.TrimSuffix(tt.req.DestPrefixBase, "/") + "/run-1/" + strings.TrimPrefix(c.SourceKey, "bronze/")
 				src, _ := f.store.Head(context.Background(), "bronze", c.SourceKey)
 				dst, err := f.store.Head(context.Background(), "bronze", c.DestKey)
-				if err != nil || c.DestKey != wantDest || dst.ETag != src.ETag || c.ETag != src.ETag || c.Size != src.Size {
+				if err != nil || c.DestKey != wantDest || dst.ETag != src.ETag || c.ETag != src.ETag || c.SourceETag != src.ETag || c.Size != src.Size {
 					t.Fatalf("copy %+v (dest %+v, %v); want dest %s etag %s", c, dst, err, wantDest, src.ETag)
 				}
 			}
@@ -298,5 +298,30 @@ func TestInvalidInput(t *testing.T) {
 				t.Fatalf("err %v, want %s containing %q", err, ErrInvalidInput, tt.msg)
 			}
 		})
+	}
+}
+
+// newETagStore gives copies a fresh ETag, as S3 does when one CopyObject
+// copies a multipart-uploaded object ("<md5>-<parts>" becomes a plain MD5).
+type newETagStore struct{ objstore.Store }
+
+func (s newETagStore) Copy(ctx context.Context, sb, sk, db, dk string) (objstore.ObjectInfo, error) {
+	oi, err := s.Store.Copy(ctx, sb, sk, db, dk)
+	oi.ETag = "0123456789abcdef0123456789abcdef"
+	return oi, err
+}
+
+func TestETagChangedIsCounted(t *testing.T) {
+	f := newFixture(t, Config{})
+	seed(t, f)
+	task, _ := New(Deps{Store: newETagStore{f.store}}, Config{})
+	out, err := task.Handle(context.Background(), Input{Request: request(func(r *Request) { r.WindowHours = hours(1) })})
+	if err != nil || out.Copied != 2 || out.ETagChanged != 2 {
+		t.Fatalf("out %+v %v", out, err)
+	}
+	for _, c := range sortedCopies(t, f, "run-1") {
+		if c.ETag != "0123456789abcdef0123456789abcdef" || c.SourceETag == c.ETag {
+			t.Fatalf("copy %+v", c)
+		}
 	}
 }

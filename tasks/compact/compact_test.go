@@ -45,7 +45,7 @@ type env struct {
 	tmp   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	st, err := fsstore.New(filepath.Join(t.TempDir(), "store"), fsstore.Options{})
 	if err != nil {
@@ -62,7 +62,7 @@ func (e *env) deps() Deps {
 	return Deps{Store: e.store, Catalog: e.cat, Now: func() time.Time { return t0 }}
 }
 
-func (e *env) task(t *testing.T) *Task {
+func (e *env) task(t testing.TB) *Task {
 	t.Helper()
 	tk, err := New(e.deps(), Config{TempDir: e.tmp})
 	if err != nil {
@@ -85,7 +85,7 @@ type seeded struct {
 // exists), every file after the first repeating dupsPerFile records of the
 // previous file (same event_id: the planted duplicates) and one record
 // without an event_id.
-func seed(t *testing.T, st objstore.Store, files, perFile, dupsPerFile int) seeded {
+func seed(t testing.TB, st objstore.Store, files, perFile, dupsPerFile int) seeded {
 	t.Helper()
 	gen, err := fake.New(7, fake.Options{Types: []string{"shipments"}, Start: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Days: 2})
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/serverless-elt/elt/internal/lambdaentry"
 )
 
 // tfDir is one directory of .tf files: a module or an environment root.
@@ -440,5 +442,96 @@ func TestNoAccountIDs(t *testing.T) {
 				t.Errorf("%s sets an AWS profile", name)
 			}
 		}
+	}
+}
+
+// lambdaModules maps each call of modules/lambda_function (by module label)
+// to the literal handler name it deploys.
+func lambdaModules(t *testing.T) map[string]string {
+	t.Helper()
+	handlers := map[string]string{}
+	for _, d := range loadDirs(t) {
+		for _, b := range d.blocks("module") {
+			src, diags := b.Body.Attributes["source"].Expr.Value(nil)
+			if diags.HasErrors() || !strings.HasSuffix(src.AsString(), "modules/lambda_function") {
+				continue
+			}
+			a, ok := b.Body.Attributes["handler"]
+			if !ok {
+				t.Errorf("%s: module %q sets no handler", d.path, b.Labels[0])
+				continue
+			}
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() {
+				t.Errorf("%s: module %q: handler is not a literal", d.path, b.Labels[0])
+				continue
+			}
+			handlers[b.Labels[0]] = v.AsString()
+		}
+	}
+	return handlers
+}
+
+// TestLambdaHandlersExist: every function Terraform deploys names a handler
+// of the bootstrap's dispatch table (a typo would only fail at cold start
+// on AWS), and every handler in the table is deployed.
+func TestLambdaHandlersExist(t *testing.T) {
+	table := lambdaentry.Handlers()
+	deployed := map[string]bool{}
+	for label, h := range lambdaModules(t) {
+		deployed[h] = true
+		if _, ok := table[h]; !ok {
+			t.Errorf("module %q deploys handler %q, which lambdaentry.Handlers() does not have (have %v)", label, h, lambdaentry.Names())
+		}
+	}
+	for _, h := range lambdaentry.Names() {
+		if !deployed[h] {
+			t.Errorf("lambdaentry handler %q is not deployed by any lambda_function module", h)
+		}
+	}
+}
+
+// TestPlaceholdersBindTheirFunction: a ${<task>_function_arn} placeholder is
+// bound to the ARN of the function whose handler is <task>, so a workflow
+// never invokes the wrong task.
+func TestPlaceholdersBindTheirFunction(t *testing.T) {
+	handlers := lambdaModules(t)
+	checked := 0
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.files) {
+			hclsyntax.VisitAll(d.files[name], func(n hclsyntax.Node) hcl.Diagnostics {
+				call, ok := n.(*hclsyntax.FunctionCallExpr)
+				if !ok || call.Name != "templatefile" || len(call.Args) != 2 {
+					return nil
+				}
+				obj, ok := call.Args[1].(*hclsyntax.ObjectConsExpr)
+				if !ok {
+					return nil
+				}
+				for key, val := range objectItems(obj) {
+					task, ok := strings.CutSuffix(key, "_function_arn")
+					if !ok {
+						continue
+					}
+					checked++
+					ref, ok := val.(*hclsyntax.ScopeTraversalExpr)
+					if !ok || ref.Traversal.RootName() != "module" || len(ref.Traversal) < 2 {
+						t.Errorf("%s: ${%s} is not bound to a module's output", name, key)
+						continue
+					}
+					attr, ok := ref.Traversal[1].(hcl.TraverseAttr)
+					if !ok {
+						continue
+					}
+					if got := handlers[attr.Name]; got != task {
+						t.Errorf("%s: ${%s} is bound to module %q, whose handler is %q", name, key, attr.Name, got)
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no ${*_function_arn} bindings found")
 	}
 }

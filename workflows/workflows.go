@@ -42,6 +42,7 @@ func All() []Workflow {
 	return []Workflow{
 		CompactionBackfill(),
 		OpsReplayQuality(),
+		QualityGate(),
 	}
 }
 
@@ -114,6 +115,7 @@ func Generated() []File {
 		{"schema/asl.schema.json", asl.JSONSchemaJSON},
 		{"schema/compaction_input.schema.json", SchemaFor(&CompactionInput{}, "compaction_input.schema.json")},
 		{"schema/ops_input.schema.json", SchemaFor(&OpsInput{}, "ops_input.schema.json")},
+		{"schema/quality_gate_input.schema.json", SchemaFor(&QualityGateInput{}, "quality_gate_input.schema.json")},
 	}
 	for _, name := range records.SchemaNames() {
 		files = append(files, File{"schema/" + name, records.SchemaFile(name)})

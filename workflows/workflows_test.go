@@ -51,8 +51,9 @@ func TestGolden(t *testing.T) {
 // its API towards Terraform.
 func TestPlaceholders(t *testing.T) {
 	want := map[string][]string{
-		CompactionName: {"compact_cleanup_function_arn", "compact_function_arn", "list_partitions_function_arn", "notification_topic_arn"},
-		OpsName:        {"notification_topic_arn", "replay_function_arn", "silverpoll_function_arn", "validate_input_function_arn"},
+		CompactionName:  {"compact_cleanup_function_arn", "compact_function_arn", "list_partitions_function_arn", "notification_topic_arn"},
+		OpsName:         {"notification_topic_arn", "replay_function_arn", "silverpoll_function_arn", "validate_input_function_arn"},
+		QualityGateName: {"notification_topic_arn", "quality_function_arn"},
 	}
 	for _, w := range All() {
 		t.Run(w.Name, func(t *testing.T) {

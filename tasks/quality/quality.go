@@ -57,6 +57,9 @@ const (
 	DefaultSilverPrefix = "silver/"
 	DefaultResultPrefix = "ge/results"
 	DefaultReportPrefix = "ge/reports"
+	// DefaultQuarantinePrefix is where the workflow puts a failed
+	// partition's marker: <prefix>/<type>/dt=<dt>/marker.json.
+	DefaultQuarantinePrefix = "ge/quarantine"
 	// SuitePrefix is where a suite in the silver bucket overrides the
 	// built-in one: ge/suites/<record_type>.json.
 	SuitePrefix = "ge/suites/"
@@ -70,6 +73,9 @@ type Input struct {
 	Dt           string `json:"dt"`
 	ResultPrefix string `json:"result_prefix,omitempty"`
 	ReportPrefix string `json:"report_prefix,omitempty"`
+	// QuarantinePrefix only names Output.QuarantineKey, the marker key the
+	// workflow writes when the partition fails (the task writes no marker).
+	QuarantinePrefix string `json:"quarantine_prefix,omitempty"`
 	// RunName names the result files; default the run time in GE's form
 	// (20240501T120000.000000Z). Workflows pass the execution name.
 	RunName string `json:"run_name,omitempty"`
@@ -85,6 +91,7 @@ type Output struct {
 	Statistics         Statistics `json:"statistics"`
 	ResultKey          string     `json:"result_key"`
 	ReportKey          string     `json:"report_key"`
+	QuarantineKey      string     `json:"quarantine_key"`
 	FailedExpectations []string   `json:"failed_expectations"`
 	Rows               int64      `json:"rows"`
 	Files              int        `json:"files"`
@@ -165,6 +172,10 @@ func (t *Task) normalise(in Input, now time.Time) (Input, error) {
 	if in.ReportPrefix == "" {
 		in.ReportPrefix = DefaultReportPrefix
 	}
+	if in.QuarantinePrefix == "" {
+		in.QuarantinePrefix = DefaultQuarantinePrefix
+	}
+	in.QuarantinePrefix = cleanPrefix(in.QuarantinePrefix)
 	in.ResultPrefix = cleanPrefix(in.ResultPrefix)
 	in.ReportPrefix = cleanPrefix(in.ReportPrefix)
 	if in.RunName == "" {
@@ -256,6 +267,7 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 		Statistics:         res.Statistics,
 		ResultKey:          in.ResultPrefix + partDir + in.RunName + ".json",
 		ReportKey:          in.ReportPrefix + partDir + in.RunName + ".html",
+		QuarantineKey:      in.QuarantinePrefix + partDir + "marker.json",
 		FailedExpectations: res.Failed(),
 		Rows:               rows,
 		Files:              len(files),

@@ -39,7 +39,10 @@ DescribeExecution-shaped JSON object. Time is virtual unless --real-time:
 Wait states and retry back-off take no real time. Task states are answered
 by the mock configuration (Step Functions Local format) and the built-in
 service integrations (s3, sns, events, states) over the data directory.
-${KEY} placeholders in the definition are replaced by --var values.
+${KEY} placeholders in the definition are replaced by --var values; without
+--mock-config the tasks are the real ones (internal/taskset) over the data
+dir, and the placeholders left are bound as the embedded orchestrator does
+(${X_function_arn} -> task X, ${notification_topic_arn} -> the outbox).
 Exit codes: 0 succeeded, 1 failed/timed out/aborted, 2 bad usage or an
 invalid definition.
 
@@ -198,6 +201,18 @@ func sfnRun(ctx context.Context, env Env, args []string) int {
 	}
 	for k, v := range vars {
 		def = []byte(strings.ReplaceAll(string(def), "${"+k+"}", v))
+	}
+	if *mockPath == "" {
+		// Real tasks: the deployment placeholders left are bound as the
+		// embedded orchestrator binds them (${X_function_arn} -> task X,
+		// the topic -> the local outbox); unknown ones stay as written.
+		bind := orchestrator.Bindings(embedded.Config{DataDir: *dataDir})
+		def, _ = orchestrator.Bind(def, func(p string) (string, bool) {
+			if v, ok := bind(p); ok {
+				return v, true
+			}
+			return "${" + p + "}", true
+		})
 	}
 	if ps := validate.Definition(def); len(ps) > 0 {
 		fmt.Fprintf(env.Stderr, "elt sfn run: %s is not a valid definition:\n", *defPath)

@@ -10,13 +10,14 @@ import (
 
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/tasks/crawl"
 )
 
 // ManifestName is the manifest's file name beside the outputs. It starts
 // with an underscore because query engines skip such files in a table
 // location (Athena treats files starting with "_" or "." as hidden, as
 // Hive does), so the manifest never reads as a bad Parquet file.
-const ManifestName = "_manifest.json"
+const ManifestName = crawl.ManifestName
 
 // ManifestInput is one superseded input file.
 type ManifestInput struct {

@@ -17,12 +17,19 @@
 //     prefix is kept as it is (counted in partitions_kept);
 //   - delete tables or partitions (a partition whose silver files were
 //     cleaned up after compaction lives on in its compacted location).
+//
+// A kept partition whose silver prefix holds files its compaction manifest
+// does not list (late data written after the compaction) is reported in
+// stale_partitions: catalog readers miss those rows until the partition is
+// compacted again.
 package crawl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -184,6 +191,19 @@ func ValidDt(dt string) bool {
 // of a record type under silverPrefix that hold at least one .parquet
 // file, limited to [from, to] when they are non-empty (inclusive).
 func ListPartitions(ctx context.Context, store objstore.Store, bucket, silverPrefix, recordType, from, to string) ([]string, error) {
+	var dts []string
+	err := scanPartitions(ctx, store, bucket, silverPrefix, recordType, from, to, func(dt string, _ objstore.ObjectInfo) {
+		if len(dts) == 0 || dts[len(dts)-1] != dt {
+			dts = append(dts, dt)
+		}
+	})
+	return dts, err
+}
+
+// scanPartitions calls fn with every .parquet file directly under a
+// dt=YYYY-MM-DD/ prefix of the record type's table, in key order (so by
+// dt), within [from, to] when they are non-empty.
+func scanPartitions(ctx context.Context, store objstore.Store, bucket, silverPrefix, recordType, from, to string, fn func(dt string, o objstore.ObjectInfo)) error {
 	table := TablePrefix(silverPrefix, recordType)
 	opts := objstore.ListOptions{Prefix: table}
 	if from != "" {
@@ -191,11 +211,10 @@ func ListPartitions(ctx context.Context, store objstore.Store, bucket, silverPre
 		// so the listing starts at the first partition >= from.
 		opts.StartAfter = table + "dt=" + from
 	}
-	var dts []string
 	for {
 		page, err := store.List(ctx, bucket, opts)
 		if err != nil {
-			return nil, backend(fmt.Sprintf("list s3://%s/%s", bucket, table), err)
+			return backend(fmt.Sprintf("list s3://%s/%s", bucket, table), err)
 		}
 		for _, o := range page.Objects {
 			rest := strings.TrimPrefix(o.Key, table)
@@ -205,14 +224,12 @@ func ListPartitions(ctx context.Context, store objstore.Store, bucket, silverPre
 				continue
 			}
 			if to != "" && dt > to {
-				return dts, nil
+				return nil
 			}
-			if len(dts) == 0 || dts[len(dts)-1] != dt {
-				dts = append(dts, dt)
-			}
+			fn(dt, o)
 		}
 		if page.NextContinuationToken == "" {
-			return dts, nil
+			return nil
 		}
 		opts.ContinuationToken = page.NextContinuationToken
 	}
@@ -244,8 +261,21 @@ type Output struct {
 	PartitionsUpdated   int    `json:"partitions_updated"`
 	PartitionsUnchanged int    `json:"partitions_unchanged"`
 	// PartitionsKept are partitions left at another location (compacted).
-	PartitionsKept int           `json:"partitions_kept"`
-	Tables         []TableResult `json:"tables"`
+	PartitionsKept int `json:"partitions_kept"`
+	// Stale are kept (compacted) partitions whose silver prefix has files
+	// the compacted location does not hold (written after the compaction):
+	// readers of the catalog miss those rows until the partition is
+	// compacted again.
+	Stale  []StalePartition `json:"stale_partitions"`
+	Tables []TableResult    `json:"tables"`
+}
+
+// StalePartition is a compacted partition with newer silver files.
+type StalePartition struct {
+	RecordType string `json:"record_type"`
+	Dt         string `json:"dt"`
+	Location   string `json:"location"`
+	NewFiles   int    `json:"new_files"`
 }
 
 // Deps are the crawler's backends.
@@ -309,7 +339,7 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 		names = t.cfg.Registry.Names()
 	}
 	names = slices.Compact(slices.Sorted(slices.Values(names)))
-	out := Output{Database: t.cfg.Database}
+	out := Output{Database: t.cfg.Database, Stale: []StalePartition{}}
 	for _, name := range names {
 		typ, ok := t.cfg.Registry.Lookup(name)
 		if !ok {
@@ -338,7 +368,14 @@ func tableEqual(a, b catalog.Table) bool {
 func (t *Task) crawlTable(ctx context.Context, out *Output, typ *records.Type, bucket, prefix string) (TableResult, error) {
 	db := t.cfg.Database
 	tr := TableResult{Name: typ.Name}
-	dts, err := ListPartitions(ctx, t.deps.Store, bucket, prefix, typ.Name, "", "")
+	var dts []string
+	files := map[string][]objstore.ObjectInfo{}
+	err := scanPartitions(ctx, t.deps.Store, bucket, prefix, typ.Name, "", "", func(dt string, o objstore.ObjectInfo) {
+		if len(dts) == 0 || dts[len(dts)-1] != dt {
+			dts = append(dts, dt)
+		}
+		files[dt] = append(files[dt], o)
+	})
 	if err != nil {
 		return tr, err
 	}
@@ -389,6 +426,13 @@ func (t *Task) crawlTable(ctx context.Context, out *Output, typ *records.Type, b
 			continue
 		case found && t.isCompacted(p.Location, bucket):
 			out.PartitionsKept++
+			n, err := t.uncovered(ctx, bucket, p.Location, files[dt])
+			if err != nil {
+				return tr, err
+			}
+			if n > 0 {
+				out.Stale = append(out.Stale, StalePartition{RecordType: typ.Name, Dt: dt, Location: p.Location, NewFiles: n})
+			}
 			continue
 		case found:
 			out.PartitionsUpdated++
@@ -402,6 +446,45 @@ func (t *Task) crawlTable(ctx context.Context, out *Output, typ *records.Type, b
 	}
 	tr.Partitions = len(dts)
 	return tr, nil
+}
+
+// ManifestName is the compaction manifest's name in a compacted
+// location (tasks/compact writes it).
+const ManifestName = "_manifest.json"
+
+// uncovered counts the silver files that the compaction manifest at loc
+// does not list with the same ETag (all of them if it has no manifest).
+func (t *Task) uncovered(ctx context.Context, bucket, loc string, silverFiles []objstore.ObjectInfo) (int, error) {
+	_, prefix, _ := ParseLocation(loc)
+	key := prefix + ManifestName
+	var m struct {
+		Inputs []struct {
+			Key  string `json:"key"`
+			ETag string `json:"etag"`
+		} `json:"inputs"`
+	}
+	rc, _, err := t.deps.Store.Get(ctx, bucket, key, nil)
+	switch {
+	case fault.Is(err, fault.NotFound):
+		return len(silverFiles), nil
+	case err != nil:
+		return 0, backend(fmt.Sprintf("get s3://%s/%s", bucket, key), err)
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
+		return len(silverFiles), nil // unreadable manifest: nothing is known to be covered
+	}
+	covered := make(map[string]string, len(m.Inputs))
+	for _, in := range m.Inputs {
+		covered[in.Key] = in.ETag
+	}
+	n := 0
+	for _, f := range silverFiles {
+		if etag, ok := covered[f.Key]; !ok || etag != f.ETag {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // CompactedPrefix is where compaction writes (tasks/compact's default).

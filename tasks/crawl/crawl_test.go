@@ -132,6 +132,10 @@ func TestCrawlSilverTree(t *testing.T) {
 	if out.TablesUnchanged != 2 || out.PartitionsKept != 1 || out.PartitionsUpdated != 1 || out.PartitionsUnchanged != 2 || out.PartitionsAdded != 0 {
 		t.Fatalf("second crawl %+v", out)
 	}
+	// Its manifest (here unreadable) does not cover the silver file: stale.
+	if len(out.Stale) != 1 || out.Stale[0] != (StalePartition{RecordType: "shipments", Dt: "2024-05-02", Location: compacted, NewFiles: 1}) {
+		t.Fatalf("stale partitions %+v", out.Stale)
+	}
 	p, _ := cat.GetPartition(ctx, "lake", "shipments", []string{"2024-05-02"})
 	if p.Location != compacted {
 		t.Fatalf("compacted partition moved back to %s", p.Location)
@@ -146,8 +150,17 @@ func TestCrawlSilverTree(t *testing.T) {
 	if err := cat.UpsertTable(ctx, ship); err != nil {
 		t.Fatal(err)
 	}
+	// A manifest that lists the silver file with its ETag: not stale.
+	info, err := tk.deps.Store.Head(ctx, bucket, "silver/shipments/dt=2024-05-02/part-a-c00000.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := `{"version":1,"inputs":[{"key":"` + info.Key + `","etag":"` + info.ETag + `"}]}`
+	if _, err := tk.deps.Store.Put(ctx, bucket, "silver_compacted/shipments/dt=2024-05-02/run-1/_manifest.json", strings.NewReader(m), nil); err != nil {
+		t.Fatal(err)
+	}
 	out, err = tk.Handle(ctx, Input{SilverBucket: bucket, RecordTypes: []string{"shipments"}})
-	if err != nil || out.TablesUpdated != 1 || len(out.Tables) != 1 {
+	if err != nil || out.TablesUpdated != 1 || len(out.Tables) != 1 || len(out.Stale) != 0 {
 		t.Fatalf("third crawl %+v %v", out, err)
 	}
 	if ship, _ = cat.GetTable(ctx, "lake", "shipments"); !slices.Equal(ship.Columns, want) {
@@ -221,4 +234,25 @@ func TestGlueTypesAndLocations(t *testing.T) {
 			t.Errorf("ValidDt(%s) true", dt)
 		}
 	}
+}
+
+// FuzzParseLocation: partition locations come from the catalog (outside
+// input); whatever parses must print back to an equivalent location.
+func FuzzParseLocation(f *testing.F) {
+	for _, s := range []string{"s3://b/p/q/", "s3://b", "s3:///x", "s3://b//", "https://b/p", "s3://b/p/dt=2024-05-01/run/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, loc string) {
+		b, p, ok := ParseLocation(loc)
+		if !ok {
+			return
+		}
+		if b == "" || strings.HasPrefix(p, "/") || (p != "" && !strings.HasSuffix(p, "/")) {
+			t.Fatalf("ParseLocation(%q) = %q %q", loc, b, p)
+		}
+		b2, p2, ok2 := ParseLocation(Location(b, p))
+		if !ok2 || b2 != b || p2 != p {
+			t.Fatalf("round trip of %q: %q %q %v, want %q %q", loc, b2, p2, ok2, b, p)
+		}
+	})
 }

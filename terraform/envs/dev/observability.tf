@@ -18,6 +18,7 @@ module "observability" {
   )
   state_machine_arns = merge(
     var.ops_enabled ? { ops = module.ops_workflow[0].arn } : {},
+    var.ge_enabled ? { quality_gate = module.quality_gate[0].arn } : {},
     var.glue_enabled ? { compaction = module.compaction_workflow[0].arn } : {},
   )
 }

@@ -62,6 +62,11 @@ output "ops_state_machine_arn" {
   value       = var.ops_enabled ? module.ops_workflow[0].arn : ""
 }
 
+output "quality_gate_state_machine_arn" {
+  description = "Quality-gate workflow ARN (empty when ge_enabled is off)."
+  value       = var.ge_enabled ? module.quality_gate[0].arn : ""
+}
+
 output "compaction_state_machine_arn" {
   description = "Compaction-backfill workflow ARN (empty when glue_enabled is off)."
   value       = var.glue_enabled ? module.compaction_workflow[0].arn : ""

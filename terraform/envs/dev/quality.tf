@@ -21,11 +21,33 @@ module "quality" {
   timeout_seconds    = 300
   memory_mb          = 1024
   log_retention_days = var.log_retention_days
-  environment        = local.common_env
+  # With Glue on, the partition's location comes from the catalog (a
+  # compacted partition lives under silver_compacted/).
+  environment = merge(local.common_env, var.glue_enabled ? { ELT_GLUE_DATABASE = local.glue_database } : {})
+  policy_statements = concat([
+    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
+    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
+    { sid = "WriteResults", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.ge_root}*"] },
+    ], var.glue_enabled ? [
+    { sid = "PartitionLocation", actions = ["glue:GetPartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
+  ] : [])
+}
+
+module "quality_gate" {
+  count  = var.ge_enabled ? 1 : 0
+  source = "../../modules/state_machine"
+  name   = local.quality_gate_name
+  definition = templatefile("${local.workflows}/quality_gate.asl.json", {
+    quality_function_arn   = module.quality[0].arn
+    notification_topic_arn = module.notifications.arn
+  })
+  log_retention_days = var.log_retention_days
+  # The quarantine marker is written by the S3 SDK integration
+  # (aws-sdk:s3:putObject), as the state machine's role.
   policy_statements = [
-    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.ge_root}*"] }] },
-    { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*"] },
-    { sid = "WriteResults", actions = ["s3:PutObject", "s3:GetObject"], resources = ["${module.silver.arn}/${local.ge_root}*"] },
+    { sid = "InvokeQuality", actions = ["lambda:InvokeFunction"], resources = [module.quality[0].arn] },
+    { sid = "QuarantineMarker", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.ge_quarantine}*"] },
+    { sid = "Notify", actions = ["sns:Publish"], resources = [module.notifications.arn] },
   ]
 }
 
@@ -39,10 +61,10 @@ module "quality_trigger" {
   memory_mb          = 128
   log_retention_days = var.log_retention_days
   environment = merge(local.common_env, {
-    ELT_QUALITY_GATE_ARN = local.quality_gate_arn
+    ELT_QUALITY_GATE_ARN = module.quality_gate[0].arn
   })
   policy_statements = [
-    { sid = "StartQualityGate", actions = ["states:StartExecution"], resources = [local.quality_gate_arn] },
+    { sid = "StartQualityGate", actions = ["states:StartExecution"], resources = [module.quality_gate[0].arn] },
   ]
 }
 

@@ -187,6 +187,10 @@ func buildCompaction() (*asl.StateMachine, error) {
 				)).
 				MaxConcurrency(4).
 				ItemProcessor(asl.Inline(), compactFlow).
+				// A small result whatever the number of partitions: the count
+				// and the manifests written by this run. (Filters are allowed
+				// in ResultSelector paths, unlike reference paths: Step
+				// Functions developer guide, "Using JSONPath paths".)
 				ResultSelector(asl.Obj(
 					"partitions", asl.ArrayLength(asl.Ref("$")),
 					"compacted", asl.Ref("$[?(@.status == 'compacted')].manifest_key"),

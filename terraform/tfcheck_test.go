@@ -535,3 +535,35 @@ func TestPlaceholdersBindTheirFunction(t *testing.T) {
 		t.Fatal("no ${*_function_arn} bindings found")
 	}
 }
+
+// contractOutputs are the outputs the Makefile and `elt ... --target aws`
+// read (/work/team/SESSION2.md); disabled parts must still be present.
+var contractOutputs = []string{
+	"region", "bronze_bucket", "silver_bucket", "queue_url", "dlq_url", "ledger_table",
+	"notification_topic_arn", "ops_state_machine_arn", "quality_gate_state_machine_arn",
+	"compaction_state_machine_arn", "glue_database_name", "glue_crawler_name", "event_bus_name",
+}
+
+func TestContractOutputs(t *testing.T) {
+	var env *tfDir
+	for _, d := range loadDirs(t) {
+		if filepath.ToSlash(d.path) == "envs/dev" {
+			env = d
+		}
+	}
+	if env == nil {
+		t.Fatal("envs/dev not found")
+	}
+	have := map[string]bool{}
+	for _, b := range env.blocks("output") {
+		have[b.Labels[0]] = true
+		if _, ok := b.Body.Attributes["description"]; !ok {
+			t.Errorf("output %q has no description", b.Labels[0])
+		}
+	}
+	for _, name := range contractOutputs {
+		if !have[name] {
+			t.Errorf("envs/dev has no output %q", name)
+		}
+	}
+}

@@ -46,7 +46,7 @@ module "silverpoll" {
   name               = "${local.name}-silverpoll"
   handler            = "silverpoll"
   zip_path           = var.lambda_zip
-  timeout_seconds    = 60
+  timeout_seconds    = 300
   memory_mb          = 256
   log_retention_days = var.log_retention_days
   environment        = local.common_env

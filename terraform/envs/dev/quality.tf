@@ -18,7 +18,7 @@ module "quality" {
   name               = "${local.name}-quality"
   handler            = "quality"
   zip_path           = var.lambda_zip
-  timeout_seconds    = 300
+  timeout_seconds    = 900
   memory_mb          = 1024
   log_retention_days = var.log_retention_days
   # With Glue on, the partition's location comes from the catalog (a

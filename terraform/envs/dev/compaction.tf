@@ -62,15 +62,17 @@ module "list_partitions" {
 }
 
 module "compact" {
-  count              = var.glue_enabled ? 1 : 0
-  source             = "../../modules/lambda_function"
-  name               = "${local.name}-compact"
-  handler            = "compact"
-  zip_path           = var.lambda_zip
-  timeout_seconds    = 900
-  memory_mb          = 2048
-  log_retention_days = var.log_retention_days
-  environment        = local.glue_env
+  count           = var.glue_enabled ? 1 : 0
+  source          = "../../modules/lambda_function"
+  name            = "${local.name}-compact"
+  handler         = "compact"
+  zip_path        = var.lambda_zip
+  timeout_seconds = 900
+  memory_mb       = 2048
+  # Inputs are downloaded and outputs built in /tmp (ELT_TEMP_DIR).
+  ephemeral_storage_mb = 4096
+  log_retention_days   = var.log_retention_days
+  environment          = local.glue_env
   policy_statements = [
     { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
     # Inputs are silver/ files or an earlier compaction's outputs.

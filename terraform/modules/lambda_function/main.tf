@@ -38,6 +38,12 @@ variable "memory_mb" {
   default     = 512
 }
 
+variable "ephemeral_storage_mb" {
+  description = "Size of /tmp (512-10240 MB); tasks that stage files (compact) need more than the default."
+  type        = number
+  default     = 512
+}
+
 variable "environment" {
   description = "Environment variables (configuration validated at cold start)."
   type        = map(string)
@@ -132,6 +138,10 @@ resource "aws_lambda_function" "this" {
   timeout                        = var.timeout_seconds
   memory_size                    = var.memory_mb
   reserved_concurrent_executions = var.reserved_concurrency
+
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
 
   environment {
     variables = merge(var.environment, { ELT_HANDLER = var.handler })

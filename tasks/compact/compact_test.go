@@ -152,6 +152,15 @@ func seed(t testing.TB, st objstore.Store, files, perFile, dupsPerFile int) seed
 	return s
 }
 
+func shipments(t testing.TB) *records.Type {
+	t.Helper()
+	typ, ok := records.Default().Lookup("shipments")
+	if !ok {
+		t.Fatal("shipments not registered")
+	}
+	return typ
+}
+
 func input(run string, target int64) Input {
 	return Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: run, TargetFileBytes: target}
 }

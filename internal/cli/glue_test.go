@@ -145,3 +145,56 @@ func TestGlueCrawlerTargetAWS(t *testing.T) {
 		t.Fatalf("no crawler: exit %d\n%s", code, stderr)
 	}
 }
+
+// glue job-start runs compaction-backfill on one partition: many small
+// files with duplicates become fewer files of distinct rows, and the
+// catalog (crawled first) points at them; job-status reads the execution.
+func TestGlueJobStartCompactsPartition(t *testing.T) {
+	dir := t.TempDir()
+	// Three uploads of the same day: three silver files, 100 rows sent twice.
+	seedSilver(t, dir, "tracking_events", 300, "2025-04-01", 1, "--seed", "3")
+	seedSilver(t, dir, "tracking_events", 200, "2025-04-01", 1, "--seed", "4")
+	seedSilver(t, dir, "tracking_events", 100, "2025-04-01", 1, "--seed", "3") // the first 100 of seed 3 again
+	if code, _, stderr := opsCLI(t, "glue", "crawler-start", "--data-dir", dir); code != ExitOK {
+		t.Fatalf("crawler-start: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := opsCLI(t, "glue", "job-start", "--record-type", "tracking_events", "--dt", "2025-04-01", "--name", "compact-1", "--data-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("job-start: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if x := decodeExecution(t, out); x.Status != "SUCCEEDED" {
+		t.Fatalf("execution %+v", x)
+	}
+	cat, err := localcatalog.New(orchestrator.CatalogDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := cat.GetPartition(context.Background(), orchestrator.CatalogDatabase, "tracking_events", []string{"2025-04-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "s3://silver/silver_compacted/tracking_events/dt=2025-04-01/compact-1/"
+	if p.Location != want {
+		t.Fatalf("catalog location %s, want %s", p.Location, want)
+	}
+	var m struct {
+		Inputs     []json.RawMessage `json:"inputs"`
+		Outputs    []json.RawMessage `json:"outputs"`
+		InputRows  int64             `json:"input_rows"`
+		OutputRows int64             `json:"output_rows"`
+		Duplicates int64             `json:"duplicates_removed"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "store", "silver", "silver_compacted", "tracking_events", "dt=2025-04-01", "compact-1", "_manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Inputs) != 3 || len(m.Outputs) != 1 || m.InputRows != 600 || m.OutputRows != 500 || m.Duplicates != 100 {
+		t.Fatalf("manifest: %d inputs, %d outputs, rows %d -> %d, %d duplicates; want 3 -> 1, 600 -> 500, 100", len(m.Inputs), len(m.Outputs), m.InputRows, m.OutputRows, m.Duplicates)
+	}
+	if code, out, _ := opsCLI(t, "glue", "job-status", "--data-dir", dir, "--output", "table"); code != ExitOK || !strings.Contains(out, "compact-1") {
+		t.Fatalf("job-status: exit %d\n%s", code, out)
+	}
+}

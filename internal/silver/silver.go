@@ -3,10 +3,12 @@
 // under silver/<type>/dt=<YYYY-MM-DD>/, and bad input as JSONL under
 // quarantine/<type or _unknown>/dt=<dt or _unknown>/.
 //
-// Output names are a function of the source's content identity (ETag) and
-// chunk index only: part-<etag>-c<chunk>.parquet. A redelivered message, a
+// Output names are a function of the source's content identity and chunk
+// index only: part-<identity>-c<chunk>.parquet, where the identity is
+// Source.ContentETag when set (a replay copy carries its original's, since
+// S3 may give a copy a new ETag) and else the ETag. A redelivered message, a
 // retried batch, or a replayed copy of the same object under another key
-// (same ETag) rewrites the same keys instead of adding rows. Within a chunk,
+// rewrites the same keys instead of adding rows. Within a chunk,
 // records with an event_id already seen are dropped (and counted).
 //
 // Files are built in temporary files (bounded memory whatever the chunk
@@ -33,11 +35,24 @@ import (
 
 // Source identifies the chunk being transformed (lineage).
 type Source struct {
-	Bucket     string
-	Key        string
-	ETag       string
-	Chunk      int
-	IngestedAt time.Time
+	Bucket string
+	Key    string
+	ETag   string
+	// ContentETag is the content identity when it differs from ETag (a
+	// replay copy: its original's ETag); output names use it. Lineage
+	// columns keep the real ETag.
+	ContentETag string
+	Chunk       int
+	IngestedAt  time.Time
+}
+
+// NameETag is the identity output names are built from: ContentETag when
+// set, else ETag.
+func (s Source) NameETag() string {
+	if s.ContentETag != "" {
+		return s.ContentETag
+	}
+	return s.ETag
 }
 
 // Object is the source object's URI, s3://bucket/key.
@@ -159,10 +174,23 @@ type ChunkWriter struct {
 	parts   map[partKey]*partition
 	quar    map[[2]string]*quarantineFile
 	seen    *idSet
+	// pending is the last record added with an event_id: its row is
+	// already in its partition's batch, but whether its id was seen before
+	// is decided by the next Add (or Commit), so that the dedupe table's
+	// slot, prefetched meanwhile, is in cache by then. A duplicate's row
+	// is then taken back out (rowWriter.dropLast).
+	pending pendingID
 	stats   Stats
 	closed  bool
 	err     error
 	entry   quarantineEntry
+}
+
+type pendingID struct {
+	ok   bool
+	id   string
+	hash uint64
+	part *partition
 }
 
 // SchemaCache shares built Parquet schemas between chunk writers.
@@ -188,13 +216,8 @@ func (c *ChunkWriter) Add(rec *records.Record, pos Position) error {
 	if c.err != nil {
 		return c.err
 	}
+	c.resolvePending()
 	c.stats.Records++
-	if rec.EventID != "" {
-		if c.seen.add(rec.EventID) {
-			c.stats.Duplicates++
-			return nil
-		}
-	}
 	k := partKey{typ: rec.Type, day: rec.Day()}
 	p := c.parts[k]
 	if p == nil {
@@ -210,7 +233,27 @@ func (c *ChunkWriter) Add(rec *records.Record, pos Position) error {
 		return c.err
 	}
 	c.stats.Rows++
+	if rec.EventID != "" {
+		h := c.seen.hash(rec.EventID)
+		c.seen.prefetch(h)
+		c.pending = pendingID{ok: true, id: rec.EventID, hash: h, part: p}
+	}
 	return nil
+}
+
+// resolvePending finishes the dedupe of the pending record: a duplicate's
+// row (still the last of its partition's batch) is removed.
+func (c *ChunkWriter) resolvePending() {
+	if !c.pending.ok {
+		return
+	}
+	pd := c.pending
+	c.pending = pendingID{}
+	if c.seen.addHashed(pd.id, pd.hash) {
+		pd.part.rw.dropLast()
+		c.stats.Rows--
+		c.stats.Duplicates++
+	}
 }
 
 func (c *ChunkWriter) openPartition(rec *records.Record) (*partition, error) {
@@ -318,7 +361,12 @@ func (c *ChunkWriter) Quarantine(b Bad, pos Position) error {
 }
 
 // Stats returns the counts so far.
-func (c *ChunkWriter) Stats() Stats { return c.stats }
+func (c *ChunkWriter) Stats() Stats {
+	if c.err == nil {
+		c.resolvePending()
+	}
+	return c.stats
+}
 
 // Commit finishes every file and puts it into the store; it returns the
 // files written in a stable order (silver by type and dt, then quarantine).
@@ -328,8 +376,12 @@ func (c *ChunkWriter) Commit(ctx context.Context, store objstore.Store) ([]Writt
 	if c.err != nil {
 		return nil, c.err
 	}
+	c.resolvePending()
 	parts := make([]*partition, 0, len(c.parts))
 	for _, p := range c.parts {
+		if p.rw.rows() == 0 {
+			continue // its only rows were duplicates: no file, as if never opened
+		}
 		parts = append(parts, p)
 	}
 	sort.Slice(parts, func(i, j int) bool {
@@ -343,7 +395,7 @@ func (c *ChunkWriter) Commit(ctx context.Context, store objstore.Store) ([]Writt
 		if err := p.rw.close(); err != nil {
 			return out, fmt.Errorf("silver %s dt=%s: %w", p.typ.Name, p.dt, err)
 		}
-		key := c.opts.Layout.SilverKey(p.typ.Name, p.dt, c.src.ETag, c.src.Chunk)
+		key := c.opts.Layout.SilverKey(p.typ.Name, p.dt, c.src.NameETag(), c.src.Chunk)
 		if err := put(ctx, store, c.opts.Bucket, key, p.file, "application/vnd.apache.parquet"); err != nil {
 			return out, err
 		}
@@ -363,7 +415,7 @@ func (c *ChunkWriter) Commit(ctx context.Context, store objstore.Store) ([]Writt
 		if err := q.bw.Flush(); err != nil {
 			return out, fmt.Errorf("quarantine %s dt=%s: %w", q.recordType, q.dt, err)
 		}
-		key := c.opts.Layout.QuarantineKey(q.recordType, q.dt, c.src.ETag, c.src.Chunk)
+		key := c.opts.Layout.QuarantineKey(q.recordType, q.dt, c.src.NameETag(), c.src.Chunk)
 		if err := put(ctx, store, c.opts.Bucket, key, q.file, "application/x-ndjson"); err != nil {
 			return out, err
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/catalog/localcatalog"
@@ -176,8 +177,21 @@ func readOutputs(t *testing.T, st objstore.Store, m *Manifest) []parquet.Row {
 		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != o.SHA256 || int64(len(b)) != o.Bytes {
 			t.Fatalf("%s: stored bytes do not match the manifest", o.Key)
 		}
+		pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rg := range pf.Metadata().RowGroups {
+			for _, c := range rg.Columns {
+				if c.MetaData.Codec != format.Snappy {
+					t.Fatalf("%s: column %v is %v, want SNAPPY", o.Key, c.MetaData.PathInSchema, c.MetaData.Codec)
+				}
+			}
+		}
+		if !parquet.EqualNodes(pf.Schema(), l.schema) {
+			t.Fatalf("%s: schema %v, want silver's %v", o.Key, pf.Schema(), l.schema)
+		}
 		var n int64
-		var err error
 		rows, n, err = l.readRows(bytes.NewReader(b), int64(len(b)), interner{}, rows)
 		if err != nil || n != o.Rows {
 			t.Fatalf("%s: %d rows, manifest %d: %v", o.Key, n, o.Rows, err)

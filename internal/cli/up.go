@@ -70,6 +70,14 @@ func runUp(ctx context.Context, env Env, args []string) int {
 		return ExitFailure
 	}
 
+	// Rules and schedules: a broken file stops us before anything starts.
+	opsInput, _ := json.Marshal(scheduledOpsInput(cfg))
+	rc, err := rules.LoadConfig(*schedPath, rules.DefaultConfig(opsInput))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "elt up: %v\n", err)
+		return ExitUsage
+	}
+
 	// Workflows: the data dir's engine, its API advertised to other commands.
 	o, err := orchestrator.Open(ctx, orchestrator.Config{Stack: cfg, Log: log})
 	if err != nil {
@@ -77,27 +85,7 @@ func runUp(ctx context.Context, env Env, args []string) int {
 	}
 	defer o.Close()
 	e := o.Engine()
-	if fsStore, ok := e.Store().(*engine.FileStore); ok {
-		closed, err := fsStore.AbortOrphans(ctx, errProcessGone, "the process running the execution exited before it ended", time.Now())
-		if err != nil {
-			return fail(fmt.Errorf("close orphaned executions: %w", err))
-		}
-		for _, arn := range closed {
-			fmt.Fprintf(env.Stderr, "elt up: %s was left running by a process that exited; closed ABORTED\n", arn)
-		}
-	}
-	endpoint, err := o.Serve(ctx)
-	if err != nil {
-		return fail(err)
-	}
 
-	// Rules and schedules.
-	opsInput, _ := json.Marshal(scheduledOpsInput(cfg))
-	rc, err := rules.LoadConfig(*schedPath, rules.DefaultConfig(opsInput))
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "elt up: %v\n", err)
-		return ExitUsage
-	}
 	built, err := rc.Build(rules.EngineExecutions{Engine: e}, filepath.Join(cfg.DataDir, "rules", "pending"), cfg.SilverPrefix, log)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "elt up: %v\n", err)
@@ -126,13 +114,29 @@ func runUp(ctx context.Context, env Env, args []string) int {
 	}
 	defer st.Close()
 
+	// Only now, holding the data dir's locks (a second 'elt up' fails
+	// above), close what a killed process left running and advertise the API.
+	if fsStore, ok := e.Store().(*engine.FileStore); ok {
+		closed, err := fsStore.AbortOrphans(ctx, errProcessGone, "the process running the execution exited before it ended", time.Now())
+		if err != nil {
+			return fail(fmt.Errorf("close orphaned executions: %w", err))
+		}
+		for _, arn := range closed {
+			fmt.Fprintf(env.Stderr, "elt up: %s was left running by a process that exited; closed ABORTED\n", arn)
+		}
+	}
+	endpoint, err := o.Serve(ctx)
+	if err != nil {
+		return fail(err)
+	}
+
 	fmt.Fprintf(env.Stderr, "elt up: watching s3://%s/%s in %s (Ctrl-C to stop)\n", cfg.BronzeBucket, cfg.BronzePrefix, cfg.DataDir)
 	fmt.Fprintf(env.Stderr, "elt up: Step Functions API on %s\n", endpoint)
 	for _, r := range built.Rules {
 		fmt.Fprintf(env.Stderr, "elt up: rule %s\n", r.Name)
 	}
 	for _, s := range built.Schedules {
-		fmt.Fprintf(env.Stderr, "elt up: schedule %s %s (next %s)\n", s.Name, s.Schedule, s.Schedule.Next(time.Now()).Format(time.RFC3339))
+		fmt.Fprintf(env.Stderr, "elt up: schedule %s %s\n", s.Name, s.Schedule)
 	}
 
 	var wg sync.WaitGroup

@@ -147,6 +147,16 @@ func TestUpStartsQualityGateOnPartitionReady(t *testing.T) {
 		t.Fatalf("the duplicate event started another execution: %+v", xs)
 	}
 
+	// A second `elt up` on the data dir fails on its locks and leaves the
+	// first one's endpoint advertised.
+	var errb2 lockedBuffer
+	if code := Run(ctx, Env{Stdout: &errb2, Stderr: &errb2}, []string{"up", "--data-dir", dir, "--lock-timeout", "100ms"}); code != ExitFailure {
+		t.Fatalf("second elt up exit %d\n%s", code, errb2.String())
+	}
+	if again, _ := os.ReadFile(filepath.Join(dir, "sfn", "endpoint")); string(again) != string(endpoint) {
+		t.Fatalf("endpoint file %q after the second elt up, want %q", again, endpoint)
+	}
+
 	cancel()
 	if code := <-exit; code != ExitOK {
 		t.Fatalf("elt up exit %d\n%s", code, stderr.String())
@@ -156,5 +166,19 @@ func TestUpStartsQualityGateOnPartitionReady(t *testing.T) {
 	}
 	if x, _ := store.GetExecution(ctx, engine.ExecutionArn("quality-gate", want)); x.Status == engine.StatusRunning {
 		t.Fatalf("execution left RUNNING after elt up stopped")
+	}
+}
+
+// A broken schedules file stops `elt up` before it starts, naming the field.
+func TestUpRejectsBadSchedules(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "schedules.json"), []byte(`{"schedules":[{"name":"ops-daily","expression":"cron(0 3 * * * *)","enabled":true}]}`), 0o644)
+	var stdout, stderr lockedBuffer
+	code := Run(context.Background(), Env{Stdout: &stdout, Stderr: &stderr}, []string{"up", "--data-dir", dir})
+	if code != ExitUsage || !strings.Contains(stderr.String(), "field 5 (day-of-week)") {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sfn", "endpoint")); !os.IsNotExist(err) {
+		t.Fatalf("endpoint file left behind: %v", err)
 	}
 }

@@ -103,6 +103,7 @@ NOTES_BEFORE=$( [ -f "$DATA/notify/outbox.jsonl" ] && wc -l < "$DATA/notify/outb
 if "${MK[@]}" ge-start GE_RECORD_TYPE=shipments GE_DT=$BAD_DT > "$DIR/ge-bad.json"; then
   cat "$DIR/ge-bad.json"; die "ge-start passed a partition with planted violations"
 fi
+echo "(make reports the failed gate above: that is the expected verdict)"
 jq -r '"execution \(.name): \(.status) \(.error // "")"' "$DIR/ge-bad.json"
 BAD_RESULT=$(ls "$SILVER/ge/results/shipments/dt=$BAD_DT/"*.json 2>/dev/null | head -n 1)
 [ -n "$BAD_RESULT" ] || die "no GE result under ge/results/shipments/dt=$BAD_DT/"

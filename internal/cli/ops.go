@@ -313,12 +313,23 @@ func startExecution(ctx context.Context, env Env, t *target, o startOpts) int {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", o.cmd, err)
 		if t.inProcess() {
-			// The engine dies with this process: say where the execution was left.
-			fmt.Fprintf(env.Stderr, "%s: the execution ran in this process and was interrupted\n", o.cmd)
+			// The engine dies with this process: close the execution as
+			// ABORTED rather than leave it RUNNING on disk.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_, serr := t.orch.Engine().StopExecution(sctx, xarn, "Canceled", o.cmd+" was interrupted")
+			cancel()
+			fmt.Fprintf(env.Stderr, "%s: the execution ran in this process; stopped it (ABORTED): %v\n", o.cmd, errOrNone(serr))
 		}
 		return ExitFailure
 	}
 	return printExecution(env, o.tf.output, x, o.describe)
+}
+
+func errOrNone(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
 }
 
 // runHotPath runs the stack's ingest/transform loop in this process until

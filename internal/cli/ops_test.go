@@ -314,3 +314,40 @@ func TestSfnRunRealTasks(t *testing.T) {
 		t.Fatalf("outbox %+v, %v", ns, err)
 	}
 }
+
+// cancelOn cancels a context when a line containing marker is written.
+type cancelOn struct {
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.marker) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// An interrupted in-process ops start closes its execution as ABORTED
+// (the engine dies with the process) instead of leaving it RUNNING.
+func TestOpsStartInterruptedAborts(t *testing.T) {
+	dir := t.TempDir()
+	seedSilver(t, dir, "shipments", 50, "2025-01-01", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{marker: "started arn:", cancel: cancel}
+	var out bytes.Buffer
+	input := `{"bronze_bucket":"bronze","src_prefix":"bronze/","dest_prefix_base":"bronze/replay/test",` +
+		`"start":"2000-01-01T00:00:00Z","end":"2100-01-01T00:00:00Z",` +
+		`"silver_bucket":"silver","silver_prefix":"silver/","poll_interval_seconds":3600,"max_attempts":2}`
+	code := Run(ctx, Env{Stdout: &out, Stderr: stderr}, []string{"ops", "start", "--data-dir", dir, "--name", "cut", "--input", input, "--settle", "0"})
+	if code != ExitFailure || !strings.Contains(stderr.buf.String(), "ABORTED") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), stderr.buf.String())
+	}
+	code, o, _ := opsCLI(t, "ops", "status", "cut", "--data-dir", dir)
+	if x := decodeExecution(t, o); code != ExitFailure || x.Status != "ABORTED" {
+		t.Fatalf("status exit %d: %+v", code, x)
+	}
+}

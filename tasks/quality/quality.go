@@ -153,8 +153,8 @@ func (t *Task) normalise(in Input, now time.Time) (Input, error) {
 	bad := func(format string, args ...any) (Input, error) {
 		return in, newError(ErrInvalidInput, "quality input: "+format, args...)
 	}
-	if in.SilverBucket == "" {
-		return bad("silver_bucket is required")
+	if n := len(in.SilverBucket); n < 3 || n > 63 {
+		return bad("silver_bucket %q must be a bucket name of 3 to 63 characters", in.SilverBucket)
 	}
 	if !recordTypeRE.MatchString(in.RecordType) {
 		return bad("record_type %q must match %s", in.RecordType, recordTypeRE)

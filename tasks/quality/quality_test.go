@@ -27,7 +27,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 var runTime = time.Date(2024, 5, 2, 3, 4, 5, 0, time.UTC)
 
-func newTask(t *testing.T, st objstore.Store, cat catalog.Catalog) *quality.Task {
+func newTask(t testing.TB, st objstore.Store, cat catalog.Catalog) *quality.Task {
 	t.Helper()
 	task, err := quality.New(quality.Deps{Store: st, Catalog: cat, Now: func() time.Time { return runTime }, Log: slog.New(slog.DiscardHandler)}, quality.Config{TempDir: t.TempDir()})
 	if err != nil {

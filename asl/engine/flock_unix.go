@@ -18,3 +18,14 @@ func lockExclusive(f *os.File) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// lockExclusiveWait takes an exclusive flock on f, waiting for a holder
+// (only ever a stopper briefly checking a fresh execution) to let go.
+func lockExclusiveWait(f *os.File) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}

@@ -356,7 +356,7 @@ func (s *FileStore) CreateExecution(_ context.Context, x Execution) (ExecutionWr
 	// (released when the writer closes, or when the process dies), so
 	// another process can tell a running execution from an orphaned one;
 	// it is locked before the record says RUNNING. See stopfile.go.
-	if _, err := lockExclusive(f); err != nil {
+	if err := lockExclusiveWait(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock history %s: %w", x.ExecutionArn, err)
 	}

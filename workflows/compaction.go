@@ -28,7 +28,7 @@ type CompactionInput struct {
 	DtFrom          string                `json:"dt_from,omitempty" jsonschema:"format=date,description=First partition date (inclusive)."`
 	DtTo            string                `json:"dt_to,omitempty" jsonschema:"format=date,description=Last partition date (inclusive)."`
 	Partitions      []CompactionPartition `json:"partitions,omitempty" jsonschema:"minItems=1,maxItems=1000,description=Explicit partitions (instead of record types and a dt range)."`
-	TargetFileBytes int64                 `json:"target_file_bytes,omitempty" jsonschema:"minimum=1,description=Output file size aimed at (default 134217728 = 128 MiB)."`
+	TargetFileBytes int64                 `json:"target_file_bytes,omitempty" jsonschema:"minimum=1,maximum=5368709120,description=Output file size aimed at (default 134217728 = 128 MiB; at most 5 GiB)."`
 	Cleanup         bool                  `json:"cleanup,omitempty" jsonschema:"description=Remove the superseded input files after each switch (default false)."`
 }
 

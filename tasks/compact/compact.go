@@ -60,6 +60,8 @@ import (
 const (
 	DefaultTargetFileBytes = 128 << 20
 	DefaultOutputPrefix    = "silver_compacted/"
+	// MaxTargetFileBytes is S3's single PUT limit (5 GiB).
+	MaxTargetFileBytes = 5 << 30
 )
 
 // Input names one partition and the run.
@@ -194,8 +196,8 @@ func (t *Task) check(in Input) (*partition, error) {
 	if in.RunID == "." || in.RunID == ".." || !runIDRe.MatchString(in.RunID) {
 		return nil, errorf(ErrInvalidInput, "run_id %q: want 1-80 of [A-Za-z0-9._-]", in.RunID)
 	}
-	if in.TargetFileBytes < 0 {
-		return nil, errorf(ErrInvalidInput, "target_file_bytes %d < 0", in.TargetFileBytes)
+	if in.TargetFileBytes < 0 || in.TargetFileBytes > MaxTargetFileBytes {
+		return nil, errorf(ErrInvalidInput, "target_file_bytes %d outside [0, %d]", in.TargetFileBytes, MaxTargetFileBytes)
 	}
 	if in.SilverPrefix == "" {
 		in.SilverPrefix = crawl.DefaultSilverPrefix
@@ -440,7 +442,7 @@ func (t *Task) compact(ctx context.Context, p *partition, inputs []objstore.Obje
 	// last file is not a runt. Deterministic given the inputs.
 	perFile := int64(len(rows))
 	if inBytes > 0 && m.InputRows > 0 {
-		perFile = max(1, p.target*m.InputRows/inBytes)
+		perFile = max(1, int64(float64(p.target)*float64(m.InputRows)/float64(inBytes)))
 	}
 	nFiles := max(1, (int64(len(rows))+perFile-1)/perFile)
 	if len(rows) == 0 {

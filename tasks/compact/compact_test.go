@@ -534,6 +534,7 @@ func TestCompactEmptyAndInvalid(t *testing.T) {
 		{"run id with slash", Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: "a/b"}},
 		{"run id dots", Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: ".."}},
 		{"negative target", Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: "r", TargetFileBytes: -1}},
+		{"target above 5 GiB", Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: "r", TargetFileBytes: 5<<30 + 1}},
 		{"output inside silver", Input{SilverBucket: bucket, RecordType: "shipments", Dt: testDt, RunID: "r", OutputPrefix: "silver/compacted"}},
 	}
 	for _, tt := range tests {

@@ -43,11 +43,23 @@ func (s *idSet) id(j int) []byte {
 }
 
 // add inserts id and reports whether it was already present.
-func (s *idSet) add(id string) bool {
+func (s *idSet) add(id string) bool { return s.addHashed(id, s.hash(id)) }
+
+// hash is the hash add uses for id.
+func (s *idSet) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// prefetch starts loading the slot where the probe for hash h begins, so
+// a later addHashed(id, h) finds it in cache: the table is megabytes and
+// the probe is otherwise a cache miss per record.
+func (s *idSet) prefetch(h uint64) {
+	prefetch(&s.slots[h&uint64(len(s.slots)-1)])
+}
+
+// addHashed is add with id's hash (from hash) already computed.
+func (s *idSet) addHashed(id string, h uint64) bool {
 	if 2*(len(s.ends)+1) > len(s.slots) {
 		s.grow()
 	}
-	h := maphash.String(s.seed, id)
 	tag := h >> 32
 	mask := uint64(len(s.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {

@@ -167,6 +167,13 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 // ones only the definition level (a required column's levels are all 0,
 // which is what an unlevelled Value has).
 func (rw *rowWriter) write(rec *records.Record, pos Position) error {
+	// A full batch is flushed before the next row rather than right after
+	// its last one, so the last row written can still be dropped.
+	if rw.n == batchRows {
+		if err := rw.flush(); err != nil {
+			return err
+		}
+	}
 	cols := rw.cols
 	if rec.EventID == "" {
 		cols[0] = append(cols[0], parquet.Value{})
@@ -206,11 +213,23 @@ func (rw *rowWriter) write(rec *records.Record, pos Position) error {
 	}
 	// col+5: ingested_at (constant)
 	rw.n++
-	if rw.n == batchRows {
-		return rw.flush()
-	}
 	return nil
 }
+
+// dropLast removes the last row written (it is always still in the
+// batch; see write).
+func (rw *rowWriter) dropLast() {
+	rw.n--
+	for i, c := range rw.cols {
+		if rw.consts[i] == nil {
+			c[len(c)-1] = parquet.Value{}
+			rw.cols[i] = c[:len(c)-1]
+		}
+	}
+}
+
+// rows is the number of rows written so far.
+func (rw *rowWriter) rows() int64 { return rw.written + int64(rw.n) }
 
 func (rw *rowWriter) flush() error {
 	if rw.n == 0 {

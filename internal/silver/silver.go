@@ -174,10 +174,23 @@ type ChunkWriter struct {
 	parts   map[partKey]*partition
 	quar    map[[2]string]*quarantineFile
 	seen    *idSet
+	// pending is the last record added with an event_id: its row is
+	// already in its partition's batch, but whether its id was seen before
+	// is decided by the next Add (or Commit), so that the dedupe table's
+	// slot, prefetched meanwhile, is in cache by then. A duplicate's row
+	// is then taken back out (rowWriter.dropLast).
+	pending pendingID
 	stats   Stats
 	closed  bool
 	err     error
 	entry   quarantineEntry
+}
+
+type pendingID struct {
+	ok   bool
+	id   string
+	hash uint64
+	part *partition
 }
 
 // SchemaCache shares built Parquet schemas between chunk writers.
@@ -203,13 +216,8 @@ func (c *ChunkWriter) Add(rec *records.Record, pos Position) error {
 	if c.err != nil {
 		return c.err
 	}
+	c.resolvePending()
 	c.stats.Records++
-	if rec.EventID != "" {
-		if c.seen.add(rec.EventID) {
-			c.stats.Duplicates++
-			return nil
-		}
-	}
 	k := partKey{typ: rec.Type, day: rec.Day()}
 	p := c.parts[k]
 	if p == nil {
@@ -225,7 +233,27 @@ func (c *ChunkWriter) Add(rec *records.Record, pos Position) error {
 		return c.err
 	}
 	c.stats.Rows++
+	if rec.EventID != "" {
+		h := c.seen.hash(rec.EventID)
+		c.seen.prefetch(h)
+		c.pending = pendingID{ok: true, id: rec.EventID, hash: h, part: p}
+	}
 	return nil
+}
+
+// resolvePending finishes the dedupe of the pending record: a duplicate's
+// row (still the last of its partition's batch) is removed.
+func (c *ChunkWriter) resolvePending() {
+	if !c.pending.ok {
+		return
+	}
+	pd := c.pending
+	c.pending = pendingID{}
+	if c.seen.addHashed(pd.id, pd.hash) {
+		pd.part.rw.dropLast()
+		c.stats.Rows--
+		c.stats.Duplicates++
+	}
 }
 
 func (c *ChunkWriter) openPartition(rec *records.Record) (*partition, error) {
@@ -333,7 +361,12 @@ func (c *ChunkWriter) Quarantine(b Bad, pos Position) error {
 }
 
 // Stats returns the counts so far.
-func (c *ChunkWriter) Stats() Stats { return c.stats }
+func (c *ChunkWriter) Stats() Stats {
+	if c.err == nil {
+		c.resolvePending()
+	}
+	return c.stats
+}
 
 // Commit finishes every file and puts it into the store; it returns the
 // files written in a stable order (silver by type and dt, then quarantine).
@@ -343,8 +376,12 @@ func (c *ChunkWriter) Commit(ctx context.Context, store objstore.Store) ([]Writt
 	if c.err != nil {
 		return nil, c.err
 	}
+	c.resolvePending()
 	parts := make([]*partition, 0, len(c.parts))
 	for _, p := range c.parts {
+		if p.rw.rows() == 0 {
+			continue // its only rows were duplicates: no file, as if never opened
+		}
 		parts = append(parts, p)
 	}
 	sort.Slice(parts, func(i, j int) bool {

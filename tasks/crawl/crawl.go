@@ -424,17 +424,21 @@ func (t *Task) crawlTable(ctx context.Context, out *Output, typ *records.Type, b
 		case found && p.Location == loc:
 			out.PartitionsUnchanged++
 			continue
-		case found && t.isCompacted(p.Location, bucket):
-			out.PartitionsKept++
-			n, err := t.uncovered(ctx, bucket, p.Location, files[dt])
+		case found:
+			// Kept when compaction put it there: under a compacted
+			// prefix, or wherever a compaction manifest sits beside the
+			// files (a backfill with another output_prefix).
+			n, hasManifest, err := t.uncovered(ctx, bucket, p.Location, files[dt])
 			if err != nil {
 				return tr, err
 			}
-			if n > 0 {
-				out.Stale = append(out.Stale, StalePartition{RecordType: typ.Name, Dt: dt, Location: p.Location, NewFiles: n})
+			if hasManifest || t.isCompacted(p.Location, bucket) {
+				out.PartitionsKept++
+				if n > 0 {
+					out.Stale = append(out.Stale, StalePartition{RecordType: typ.Name, Dt: dt, Location: p.Location, NewFiles: n})
+				}
+				continue
 			}
-			continue
-		case found:
 			out.PartitionsUpdated++
 		default:
 			out.PartitionsAdded++
@@ -453,9 +457,13 @@ func (t *Task) crawlTable(ctx context.Context, out *Output, typ *records.Type, b
 const ManifestName = "_manifest.json"
 
 // uncovered counts the silver files that the compaction manifest at loc
-// does not list with the same ETag (all of them if it has no manifest).
-func (t *Task) uncovered(ctx context.Context, bucket, loc string, silverFiles []objstore.ObjectInfo) (int, error) {
-	_, prefix, _ := ParseLocation(loc)
+// does not list with the same ETag (all of them if it has no readable
+// manifest) and says whether loc has a manifest at all.
+func (t *Task) uncovered(ctx context.Context, bucket, loc string, silverFiles []objstore.ObjectInfo) (int, bool, error) {
+	b, prefix, ok := ParseLocation(loc)
+	if !ok || b != bucket {
+		return len(silverFiles), false, nil // another bucket: not ours to judge
+	}
 	key := prefix + ManifestName
 	var m struct {
 		Inputs []struct {
@@ -466,13 +474,13 @@ func (t *Task) uncovered(ctx context.Context, bucket, loc string, silverFiles []
 	rc, _, err := t.deps.Store.Get(ctx, bucket, key, nil)
 	switch {
 	case fault.Is(err, fault.NotFound):
-		return len(silverFiles), nil
+		return len(silverFiles), false, nil
 	case err != nil:
-		return 0, backend(fmt.Sprintf("get s3://%s/%s", bucket, key), err)
+		return 0, false, backend(fmt.Sprintf("get s3://%s/%s", bucket, key), err)
 	}
 	defer rc.Close()
 	if err := json.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&m); err != nil {
-		return len(silverFiles), nil // unreadable manifest: nothing is known to be covered
+		return len(silverFiles), true, nil // unreadable manifest: nothing is known to be covered
 	}
 	covered := make(map[string]string, len(m.Inputs))
 	for _, in := range m.Inputs {
@@ -484,7 +492,7 @@ func (t *Task) uncovered(ctx context.Context, bucket, loc string, silverFiles []
 			n++
 		}
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // CompactedPrefix is where compaction writes (tasks/compact's default).

@@ -256,3 +256,28 @@ func FuzzParseLocation(f *testing.F) {
 		}
 	})
 }
+
+// A partition compacted under another output_prefix is recognised by the
+// manifest beside its files and kept.
+func TestCrawlKeepsPartitionWithManifest(t *testing.T) {
+	ctx := context.Background()
+	tk, cat := setup(t, []string{
+		"silver/shipments/dt=2024-05-01/part-a-c00000.parquet",
+		"custom_out/shipments/dt=2024-05-01/run-9/part-00000.parquet",
+		"custom_out/shipments/dt=2024-05-01/run-9/_manifest.json",
+	})
+	if _, err := tk.Handle(ctx, Input{SilverBucket: bucket}); err != nil {
+		t.Fatal(err)
+	}
+	custom := "s3://silver/custom_out/shipments/dt=2024-05-01/run-9/"
+	if err := cat.UpsertPartition(ctx, catalog.Partition{Database: "lake", Table: "shipments", Values: []string{"2024-05-01"}, Location: custom}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := tk.Handle(ctx, Input{SilverBucket: bucket})
+	if err != nil || out.PartitionsKept != 1 || out.PartitionsUpdated != 0 || len(out.Stale) != 1 {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if p, _ := cat.GetPartition(ctx, "lake", "shipments", []string{"2024-05-01"}); p.Location != custom {
+		t.Fatalf("moved to %s", p.Location)
+	}
+}

@@ -12,9 +12,11 @@
 //   - catalogue quarantine/, _receipts/, ge/, ops/ or silver_compacted/ as
 //     data: it only lists <silver prefix><type>/ for registered types, and
 //     refuses a silver prefix (or a type name) inside one of those;
-//   - move a partition that compaction switched to another location
-//     (silver_compacted/...): a partition whose location is not its silver
-//     prefix is kept as it is (counted in partitions_kept);
+//   - move a partition that compaction switched to another location: a
+//     partition located under silver_compacted/ (Config.CompactedPrefixes)
+//     or beside a compaction manifest (_manifest.json) is kept as it is
+//     (counted in partitions_kept); any other location is refreshed to the
+//     silver prefix;
 //   - delete tables or partitions (a partition whose silver files were
 //     cleaned up after compaction lives on in its compacted location).
 //

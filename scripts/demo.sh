@@ -93,3 +93,10 @@ if command -v node >/dev/null 2>&1 && [ -x "$duck" ]; then
 else
   echo "skipped: node or $duck not available"
 fi
+
+# The operations workflows (replay, quality gate, crawler, compaction) on
+# their own fresh data dir: `make ops-demo` alone; DEMO_OPS=0 skips it here.
+if [ "${DEMO_OPS:-1}" != 0 ]; then
+  say "operations workflows (make ops-demo)"
+  GO=$GO ./scripts/ops-demo.sh
+fi

@@ -179,6 +179,9 @@ func (q *QualityGate) log() *slog.Logger {
 type pendingRun struct {
 	Event  bus.PartitionReady `json:"event"`
 	Events int                `json:"events"`
+	// RetryOf names an aborted run this entry re-runs (Requeue); while no
+	// event's files were added, the run is named after it.
+	RetryOf string `json:"retry_of,omitempty"`
 }
 
 func (q *QualityGate) pendingPath(recordType, dt string) string {
@@ -233,7 +236,10 @@ func (q *QualityGate) runningFor(ctx context.Context, recordType, dt string) (st
 }
 
 func (q *QualityGate) start(ctx context.Context, d bus.PartitionReady) (string, error) {
-	name := QualityGateExecutionName(d)
+	return q.startNamed(ctx, d, QualityGateExecutionName(d))
+}
+
+func (q *QualityGate) startNamed(ctx context.Context, d bus.PartitionReady, name string) (string, error) {
 	in, _ := json.Marshal(QualityGateInput(d, q.silverPrefix()))
 	err := q.Exec.Start(ctx, q.sm(), name, string(in))
 	if errors.Is(err, engine.ErrExecutionAlreadyExists) {
@@ -324,7 +330,11 @@ func coalesce(p *pendingRun, d bus.PartitionReady) *pendingRun {
 }
 
 func (q *QualityGate) flushOne(ctx context.Context, path string, p *pendingRun) error {
-	if _, err := q.start(ctx, p.Event); err != nil {
+	name := QualityGateExecutionName(p.Event)
+	if p.RetryOf != "" && len(p.Event.Files) == 0 {
+		name = RetryExecutionName(p.Event.RecordType, p.Event.Dt, p.RetryOf)
+	}
+	if _, err := q.startNamed(ctx, p.Event, name); err != nil {
 		return err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -383,4 +393,48 @@ func (q *QualityGate) Pending() ([]bus.PartitionReady, error) {
 		}
 	}
 	return out, nil
+}
+
+// RetryExecutionName names the re-run of an aborted quality-gate run:
+// the partition's prefix and a hash of the aborted run's name, so
+// requeueing the same run twice starts it once.
+func RetryExecutionName(recordType, dt, abortedName string) string {
+	sum := sha256.Sum256([]byte("retry\n" + abortedName))
+	return QualityGateNamePrefix(recordType, dt) + hex.EncodeToString(sum[:])[:12]
+}
+
+// Requeue parks a fresh run for the partition of a quality-gate execution
+// that was aborted because its process stopped (`elt up` shutting down, or
+// a killed process), so the partition is gated after all: the next Flush
+// with no run of the partition RUNNING starts it. It reports false for an
+// execution of another state machine or whose input names no partition.
+func (q *QualityGate) Requeue(x engine.Execution) (bool, error) {
+	var in struct {
+		RecordType   string `json:"record_type"`
+		Dt           string `json:"dt"`
+		SilverBucket string `json:"silver_bucket"`
+		SilverPrefix string `json:"silver_prefix"`
+	}
+	if x.StateMachineArn != engine.StateMachineArn(q.sm()) {
+		return false, nil
+	}
+	if err := json.Unmarshal([]byte(x.Input), &in); err != nil || in.RecordType == "" || in.Dt == "" || in.SilverBucket == "" {
+		return false, nil
+	}
+	if in.SilverPrefix == "" {
+		in.SilverPrefix = q.silverPrefix()
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	path := q.pendingPath(in.RecordType, in.Dt)
+	p, err := q.loadPending(path)
+	if err != nil {
+		return false, err
+	}
+	if p != nil {
+		return true, nil // a run for the partition is parked already
+	}
+	d := bus.PartitionReady{Bucket: in.SilverBucket, RecordType: in.RecordType, Dt: in.Dt, Prefix: in.SilverPrefix + in.RecordType + "/dt=" + in.Dt + "/"}
+	q.log().Info("quality_gate.requeued", "aborted", x.Name, "record_type", in.RecordType, "dt", in.Dt)
+	return true, q.savePending(path, &pendingRun{Event: d, RetryOf: x.Name})
 }

@@ -268,3 +268,53 @@ func TestStartExecutionTarget(t *testing.T) {
 		t.Fatalf("input is not the event envelope: %v", in)
 	}
 }
+
+// A gate run aborted because its process stopped is requeued: the next
+// Flush starts a fresh run for the partition under a retry name derived
+// from the aborted run, once.
+func TestQualityGateRequeueAborted(t *testing.T) {
+	ctx := context.Background()
+	g := &gate{release: map[string]chan struct{}{"2024-07-01": make(chan struct{})}}
+	e := newGateEngine(t, g)
+	q := &QualityGate{Exec: EngineExecutions{e}, PendingDir: t.TempDir()}
+	ev := partitionEvent(t, "shipments", "2024-07-01", "f1")
+	if err := q.Deliver(ctx, nil, ev); err != nil {
+		t.Fatal(err)
+	}
+	name := QualityGateExecutionName(mustDetail(t, ev))
+	arn := engine.ExecutionArn("quality-gate", name)
+	if _, err := e.StopExecution(ctx, arn, "elt.Shutdown", "stopping"); err != nil {
+		t.Fatal(err)
+	}
+	x := waitDone(t, e, name)
+	if x.Status != engine.StatusAborted {
+		t.Fatalf("status %s", x.Status)
+	}
+	close(g.release["2024-07-01"])
+	for i := 0; i < 2; i++ { // requeued twice (e.g. a crash during shutdown): one run
+		if ok, err := q.Requeue(x); !ok || err != nil {
+			t.Fatalf("requeue: %v %v", ok, err)
+		}
+		if _, err := q.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retry := RetryExecutionName("shipments", "2024-07-01", name)
+	if r := waitDone(t, e, retry); r.Status != engine.StatusSucceeded {
+		t.Fatalf("retry %s", r.Status)
+	}
+	var in map[string]any
+	json.Unmarshal([]byte(waitDone(t, e, retry).Input), &in)
+	if in["silver_prefix"] != "silver/" || in["record_type"] != "shipments" || in["dt"] != "2024-07-01" || in["silver_bucket"] != "silver" {
+		t.Fatalf("retry input %v", in)
+	}
+	if xs := executions(t, e); len(xs) != 2 {
+		t.Fatalf("executions %+v", xs)
+	}
+	if ok, _ := q.Requeue(engine.Execution{StateMachineArn: engine.StateMachineArn("quality-gate"), Input: `{"other":1}`}); ok {
+		t.Fatal("requeued an execution without a partition")
+	}
+	if ok, _ := q.Requeue(engine.Execution{StateMachineArn: engine.StateMachineArn("ops"), Input: x.Input}); ok {
+		t.Fatal("requeued an execution without a partition")
+	}
+}

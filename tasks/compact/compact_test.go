@@ -587,3 +587,39 @@ func (c corruptOutputs) Get(ctx context.Context, b, key string, o *objstore.GetO
 	data[len(data)/2] ^= 0xff
 	return io.NopCloser(bytes.NewReader(data)), info, nil
 }
+
+// rewriteOnGet replaces an input just before compaction reads it (a
+// transform rewriting the key mid-run).
+type rewriteOnGet struct {
+	objstore.Store
+	key  string
+	done bool
+}
+
+func (r *rewriteOnGet) Get(ctx context.Context, b, key string, o *objstore.GetOptions) (io.ReadCloser, objstore.ObjectInfo, error) {
+	if key == r.key && !r.done {
+		r.done = true
+		if _, err := r.Store.Put(ctx, b, key, strings.NewReader("rewritten"), nil); err != nil {
+			return nil, objstore.ObjectInfo{}, err
+		}
+	}
+	return r.Store.Get(ctx, b, key, o)
+}
+
+// Inputs are read at the ETag they were listed with: a file rewritten
+// mid-run fails the run (Compact.InputChanged) before anything is switched.
+func TestCompactInputChangedMidRun(t *testing.T) {
+	e := newEnv(t)
+	s := seed(t, e.store, 4, 20, 1)
+	st := &rewriteOnGet{Store: e.store, key: s.keys[1]}
+	tk, err := New(Deps{Store: st, Catalog: e.cat}, Config{TempDir: e.tmp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Handle(context.Background(), input("run-1", 0)); errName(err) != ErrInputChanged {
+		t.Fatalf("error %v, want %s", err, ErrInputChanged)
+	}
+	if location(t, e.cat) != "" {
+		t.Fatal("catalog switched after an input changed")
+	}
+}

@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -565,5 +566,139 @@ func TestContractOutputs(t *testing.T) {
 		if !have[name] {
 			t.Errorf("envs/dev has no output %q", name)
 		}
+	}
+}
+
+// lambdaTimeouts maps each lambda_function module label to its literal
+// timeout_seconds (modules whose timeout is not a literal are left out).
+func lambdaTimeouts(t *testing.T) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, d := range loadDirs(t) {
+		for _, b := range d.blocks("module") {
+			src, diags := b.Body.Attributes["source"].Expr.Value(nil)
+			if diags.HasErrors() || !strings.HasSuffix(src.AsString(), "modules/lambda_function") {
+				continue
+			}
+			a, ok := b.Body.Attributes["timeout_seconds"]
+			if !ok {
+				continue
+			}
+			v, diags := a.Expr.Value(nil)
+			if diags.HasErrors() || !v.IsKnown() {
+				continue
+			}
+			n, _ := v.AsBigFloat().Int64()
+			out[b.Labels[0]] = n
+		}
+	}
+	return out
+}
+
+// aslTaskTimeouts walks a definition (Map processors and Parallel branches
+// included) and returns, per lambda:invoke FunctionName placeholder, the
+// smallest TimeoutSeconds of the states that invoke it.
+func aslTaskTimeouts(states map[string]any, out map[string]int64) {
+	for _, v := range states {
+		s, _ := v.(map[string]any)
+		switch s["Type"] {
+		case "Task":
+			params, _ := s["Parameters"].(map[string]any)
+			fn, _ := params["FunctionName"].(string)
+			m := placeholderRE.FindStringSubmatch(fn)
+			secs, ok := s["TimeoutSeconds"].(float64)
+			if m == nil || !ok {
+				continue
+			}
+			if prev, seen := out[m[1]]; !seen || int64(secs) < prev {
+				out[m[1]] = int64(secs)
+			}
+		case "Map":
+			for _, k := range []string{"ItemProcessor", "Iterator"} {
+				if p, ok := s[k].(map[string]any); ok {
+					sub, _ := p["States"].(map[string]any)
+					aslTaskTimeouts(sub, out)
+				}
+			}
+		case "Parallel":
+			branches, _ := s["Branches"].([]any)
+			for _, br := range branches {
+				if b, ok := br.(map[string]any); ok {
+					sub, _ := b["States"].(map[string]any)
+					aslTaskTimeouts(sub, out)
+				}
+			}
+		}
+	}
+}
+
+// TestLambdaTimeoutWithinStateTimeout: a function may not run longer than
+// the Task state that invokes it allows. Otherwise Step Functions gives up
+// on the state (States.Timeout) while the function keeps running, and a
+// Retry starts a second copy beside the first.
+func TestLambdaTimeoutWithinStateTimeout(t *testing.T) {
+	timeouts := lambdaTimeouts(t)
+	checked := 0
+	for _, d := range loadDirs(t) {
+		for _, name := range sortedKeys(d.files) {
+			hclsyntax.VisitAll(d.files[name], func(n hclsyntax.Node) hcl.Diagnostics {
+				call, ok := n.(*hclsyntax.FunctionCallExpr)
+				if !ok || call.Name != "templatefile" || len(call.Args) != 2 {
+					return nil
+				}
+				tmpl, ok := call.Args[0].(*hclsyntax.TemplateExpr)
+				if !ok || len(tmpl.Parts) == 0 {
+					return nil
+				}
+				lit, ok := tmpl.Parts[len(tmpl.Parts)-1].(*hclsyntax.LiteralValueExpr)
+				if !ok {
+					return nil
+				}
+				file := filepath.Base(lit.Val.AsString())
+				src, err := os.ReadFile(filepath.Join("..", "workflows", file))
+				if err != nil {
+					return nil // TestWorkflowPlaceholdersBound reports it
+				}
+				var def struct {
+					States map[string]any `json:"States"`
+				}
+				if err := json.Unmarshal(src, &def); err != nil {
+					t.Errorf("%s: %v", file, err)
+					return nil
+				}
+				stateTimeouts := map[string]int64{}
+				aslTaskTimeouts(def.States, stateTimeouts)
+				obj, ok := call.Args[1].(*hclsyntax.ObjectConsExpr)
+				if !ok {
+					return nil
+				}
+				for key, val := range objectItems(obj) {
+					limit, ok := stateTimeouts[key]
+					if !ok {
+						continue
+					}
+					ref, ok := val.(*hclsyntax.ScopeTraversalExpr)
+					if !ok || len(ref.Traversal) < 2 {
+						continue
+					}
+					attr, ok := ref.Traversal[1].(hcl.TraverseAttr)
+					if !ok {
+						continue
+					}
+					fn, ok := timeouts[attr.Name]
+					if !ok {
+						continue
+					}
+					checked++
+					if fn > limit {
+						t.Errorf("%s: function %q times out after %ds, but %s gives its Task state %ds", name, attr.Name, fn, file, limit)
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no function timeout compared with a state timeout")
 	}
 }

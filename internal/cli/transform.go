@@ -319,7 +319,7 @@ func (s *dirStore) Put(ctx context.Context, bucket, key string, body io.Reader, 
 	return s.Head(ctx, bucket, key)
 }
 
-func (s *dirStore) Copy(context.Context, string, string, string, string) (objstore.ObjectInfo, error) {
+func (s *dirStore) Copy(context.Context, string, string, string, string, *objstore.CopyOptions) (objstore.ObjectInfo, error) {
 	return objstore.ObjectInfo{}, fault.New(fault.InvalidArgument, "dirstore.Copy", errors.New("not supported"))
 }
 

@@ -101,12 +101,12 @@ func (s *store) Put(ctx context.Context, bucket, key string, body io.Reader, opt
 	return info, nil
 }
 
-func (s *store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (objstore.ObjectInfo, error) {
+func (s *store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
 	d := s.in.decide(OpCopy)
 	if err := s.in.before(d); err != nil {
 		return objstore.ObjectInfo{}, err
 	}
-	info, err := s.inner.Copy(ctx, srcBucket, srcKey, dstBucket, dstKey)
+	info, err := s.inner.Copy(ctx, srcBucket, srcKey, dstBucket, dstKey, opts)
 	if err != nil {
 		return info, s.in.onError(d, err)
 	}

@@ -46,6 +46,20 @@ type PutOptions struct {
 	Metadata    map[string]string
 }
 
+// CopyOptions qualify a copy. A nil *CopyOptions copies the source as it is
+// (content, content type and user metadata; S3 MetadataDirective COPY).
+type CopyOptions struct {
+	// IfMatch, when set, makes the copy fail with fault.PreconditionFailed
+	// unless the source's current ETag equals it (S3
+	// x-amz-copy-source-if-match), so the copy is of that very version.
+	IfMatch string
+	// Metadata, when non-nil, replaces the copy's user metadata (S3
+	// MetadataDirective REPLACE; keys are stored lower-case). The content
+	// type is still the source's. Nil keeps the source's metadata. To add a
+	// key, pass the source's metadata (from Head) with the key added.
+	Metadata map[string]string
+}
+
 // ListOptions qualify a listing. Results are in lexicographic key order.
 type ListOptions struct {
 	Prefix string
@@ -73,7 +87,9 @@ type Store interface {
 	// Put writes an object atomically and returns its info (with the new ETag).
 	Put(ctx context.Context, bucket, key string, body io.Reader, opts *PutOptions) (ObjectInfo, error)
 	// Copy copies an object server-side; the copy gets a fresh LastModified.
-	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (ObjectInfo, error)
+	// Its ETag may differ from the source's (S3 gives a single-part ETag to
+	// the copy of a multipart upload). opts may be nil.
+	Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts *CopyOptions) (ObjectInfo, error)
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, bucket, key string) error
 	// List returns one page of objects under a prefix.

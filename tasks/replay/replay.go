@@ -366,7 +366,7 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 		}
 		out.InWindow++
 		dst := p.DestKey(t.cfg.BronzePrefix, key)
-		oi, err := t.store.Copy(ctx, req.BronzeBucket, key, req.BronzeBucket, dst)
+		oi, err := t.store.Copy(ctx, req.BronzeBucket, key, req.BronzeBucket, dst, nil)
 		if err != nil {
 			if fault.Is(err, fault.NotFound) {
 				// Deleted since it was listed: nothing to replay.

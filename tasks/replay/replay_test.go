@@ -305,8 +305,8 @@ func TestInvalidInput(t *testing.T) {
 // copies a multipart-uploaded object ("<md5>-<parts>" becomes a plain MD5).
 type newETagStore struct{ objstore.Store }
 
-func (s newETagStore) Copy(ctx context.Context, sb, sk, db, dk string) (objstore.ObjectInfo, error) {
-	oi, err := s.Store.Copy(ctx, sb, sk, db, dk)
+func (s newETagStore) Copy(ctx context.Context, sb, sk, db, dk string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
+	oi, err := s.Store.Copy(ctx, sb, sk, db, dk, opts)
 	oi.ETag = "0123456789abcdef0123456789abcdef"
 	return oi, err
 }

@@ -76,7 +76,7 @@ func TestReceiptPerChunk(t *testing.T) {
 
 	// A copy of the object under another key (a replay) rewrites the same
 	// silver files but gets receipts of its own.
-	if _, err := e.store.Copy(ctx, "raw", "bronze/mixed.jsonl", "raw", "bronze/replay/x/mixed.jsonl"); err != nil {
+	if _, err := e.store.Copy(ctx, "raw", "bronze/mixed.jsonl", "raw", "bronze/replay/x/mixed.jsonl", nil); err != nil {
 		t.Fatal(err)
 	}
 	cp, _ := e.store.Head(ctx, "raw", "bronze/replay/x/mixed.jsonl")

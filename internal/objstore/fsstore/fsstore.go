@@ -486,9 +486,11 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// Copy copies an object (with its metadata) to a new key; the copy is
-// stamped with the current time.
-func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (objstore.ObjectInfo, error) {
+// Copy copies an object to a new key: content, content type and metadata
+// (or opts.Metadata instead); the copy is stamped with the current time.
+// The ETag is the content's MD5, so a copy keeps its source's ETag (unlike
+// S3 for a multipart source).
+func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
 	op := fmt.Sprintf("fsstore.Copy %s/%s -> %s/%s", srcBucket, srcKey, dstBucket, dstKey)
 	if err := checkArgs(op, srcBucket, srcKey); err != nil {
 		return objstore.ObjectInfo{}, err
@@ -496,16 +498,26 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	if err := checkArgs(op, dstBucket, dstKey); err != nil {
 		return objstore.ObjectInfo{}, err
 	}
+	if opts == nil {
+		opts = &objstore.CopyOptions{}
+	}
 	f, src, err := s.open(op, srcBucket, srcKey)
 	if err != nil {
 		return objstore.ObjectInfo{}, err
 	}
 	defer f.Close()
+	if want := strings.Trim(opts.IfMatch, `"`); want != "" && src.ETag != want {
+		return objstore.ObjectInfo{}, fault.New(fault.PreconditionFailed, op, fmt.Errorf("source has ETag %s, want %s", src.ETag, want))
+	}
 	var ct string
 	if sc, ok := s.readSidecar(srcBucket, srcKey); ok {
 		ct = sc.ContentType
 	}
-	return s.Put(ctx, dstBucket, dstKey, io.NewSectionReader(f, 0, src.Size), &objstore.PutOptions{ContentType: ct, Metadata: src.Metadata})
+	meta := src.Metadata
+	if opts.Metadata != nil {
+		meta = opts.Metadata
+	}
+	return s.Put(ctx, dstBucket, dstKey, io.NewSectionReader(f, 0, src.Size), &objstore.PutOptions{ContentType: ct, Metadata: meta})
 }
 
 // Delete removes an object and prunes directories it leaves empty.

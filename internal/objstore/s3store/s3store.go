@@ -7,7 +7,8 @@
 // also covers the multipart calls except AbortMultipartUpload, which needs
 // s3:AbortMultipartUpload; without it a failed large upload is left for the
 // bucket's AbortIncompleteMultipartUpload lifecycle rule); Copy needs
-// s3:GetObject on the source and s3:PutObject on the target; List needs
+// s3:GetObject on the source (also for the HeadObject of a copy with new
+// metadata) and s3:PutObject on the target; List needs
 // s3:ListBucket.
 package s3store
 
@@ -329,18 +330,45 @@ func copySource(bucket, key string) string {
 	return bucket + "/" + strings.Join(segs, "/")
 }
 
-// Copy implements objstore.Store (MetadataDirective COPY). Objects over
-// 5 GiB would need UploadPartCopy; ours are bounded chunks and never that big.
-func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (objstore.ObjectInfo, error) {
+// Copy implements objstore.Store. Objects over 5 GiB would need
+// UploadPartCopy; ours are bounded chunks and never that big.
+//
+// Without opts.Metadata it is one CopyObject with MetadataDirective COPY.
+// With it, MetadataDirective REPLACE, which on S3 also resets the system
+// metadata, so the source is read with HeadObject first and its content
+// type passed on ("Copying objects" in the S3 user guide: "you can't
+// update only part of the metadata"). IfMatch is sent as
+// x-amz-copy-source-if-match and, when there is a HeadObject anyway, also
+// checked against it (gofakes3 ignores the header).
+func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
 	op := fmt.Sprintf("s3 CopyObject s3://%s/%s -> s3://%s/%s", srcBucket, srcKey, dstBucket, dstKey)
-	cctx, cancel := s.metaCtx(ctx)
-	defer cancel()
-	_, err := s.c.CopyObject(cctx, &s3.CopyObjectInput{
+	if opts == nil {
+		opts = &objstore.CopyOptions{}
+	}
+	in := &s3.CopyObjectInput{
 		Bucket: aws.String(dstBucket), Key: aws.String(dstKey),
 		CopySource:        aws.String(copySource(srcBucket, srcKey)),
 		MetadataDirective: types.MetadataDirectiveCopy,
-	})
-	if err != nil {
+	}
+	ifMatch := strings.Trim(opts.IfMatch, `"`)
+	if ifMatch != "" {
+		in.CopySourceIfMatch = aws.String(`"` + ifMatch + `"`)
+	}
+	cctx, cancel := s.metaCtx(ctx)
+	defer cancel()
+	if opts.Metadata != nil {
+		head, err := s.c.HeadObject(cctx, &s3.HeadObjectInput{Bucket: aws.String(srcBucket), Key: aws.String(srcKey)})
+		if err != nil {
+			return objstore.ObjectInfo{}, classify(op+" (head source)", err)
+		}
+		if got := unquote(head.ETag); ifMatch != "" && got != ifMatch {
+			return objstore.ObjectInfo{}, fault.New(fault.PreconditionFailed, op, fmt.Errorf("source has ETag %s, want %s", got, ifMatch))
+		}
+		in.MetadataDirective = types.MetadataDirectiveReplace
+		in.Metadata = opts.Metadata
+		in.ContentType = head.ContentType
+	}
+	if _, err := s.c.CopyObject(cctx, in); err != nil {
 		return objstore.ObjectInfo{}, classify(op, err)
 	}
 	info, err := s.Head(ctx, dstBucket, dstKey)

@@ -205,7 +205,7 @@ func testMissing(t *testing.T, h Harness) {
 			rc.Close()
 		}
 		wantCode(t, "Get "+key, err, fault.NotFound)
-		_, err = h.Store.Copy(ctx, h.Bucket, key, h.Bucket, "copy-of-missing")
+		_, err = h.Store.Copy(ctx, h.Bucket, key, h.Bucket, "copy-of-missing", nil)
 		wantCode(t, "Copy "+key, err, fault.NotFound)
 	}
 	// Getting a "directory" (a prefix that has objects under it) is not an object either.
@@ -400,7 +400,7 @@ func testCopy(t *testing.T, h Harness) {
 	if h.Advance != nil {
 		h.Advance(time.Hour)
 	}
-	dst, err := h.Store.Copy(ctx, h.Bucket, "src/a.jsonl", h.Bucket, "dst/b c.jsonl")
+	dst, err := h.Store.Copy(ctx, h.Bucket, "src/a.jsonl", h.Bucket, "dst/b c.jsonl", nil)
 	if err != nil {
 		t.Fatalf("Copy: %v", err)
 	}
@@ -434,7 +434,7 @@ func testCopy(t *testing.T, h Harness) {
 	}
 	// Copy over an existing object replaces it.
 	put(t, h, "dst/existing", []byte("old"), nil)
-	if _, err := h.Store.Copy(ctx, h.Bucket, "src/a.jsonl", h.Bucket, "dst/existing"); err != nil {
+	if _, err := h.Store.Copy(ctx, h.Bucket, "src/a.jsonl", h.Bucket, "dst/existing", nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := get(t, h.Store, h.Bucket, "dst/existing", nil); !bytes.Equal(got, body) {
@@ -448,7 +448,7 @@ func testCopyOtherBucket(t *testing.T, h Harness) {
 	}
 	body := []byte("across buckets")
 	put(t, h, "x/y.txt", body, nil)
-	info, err := h.Store.Copy(context.Background(), h.Bucket, "x/y.txt", h.OtherBucket, "z/y.txt")
+	info, err := h.Store.Copy(context.Background(), h.Bucket, "x/y.txt", h.OtherBucket, "z/y.txt", nil)
 	if err != nil {
 		t.Fatalf("Copy: %v", err)
 	}

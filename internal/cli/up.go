@@ -124,6 +124,7 @@ func runUp(ctx context.Context, env Env, args []string) int {
 		for _, arn := range closed {
 			fmt.Fprintf(env.Stderr, "elt up: %s was left running by a process that exited; closed ABORTED\n", arn)
 		}
+		requeueGates(ctx, env, e, built.QualityGate, closed)
 	}
 	endpoint, err := o.Serve(ctx)
 	if err != nil {
@@ -176,6 +177,7 @@ func runUp(ctx context.Context, env Env, args []string) int {
 	for _, arn := range stopped {
 		fmt.Fprintf(env.Stderr, "elt up: stopped %s (ABORTED)\n", arn)
 	}
+	requeueGates(context.WithoutCancel(ctx), env, e, built.QualityGate, stopped)
 	if err != nil {
 		return fail(err)
 	}
@@ -195,6 +197,26 @@ func stopRunning(e *engine.Engine) []string {
 		e.StopExecution(ctx, arn, errShutdown, "elt up stopped while the execution was running")
 	}
 	return arns
+}
+
+// requeueGates parks a fresh quality-gate run for each partition whose
+// run was aborted because a process stopped, so it is gated after all
+// (started by the rule's flush once nothing runs for the partition).
+func requeueGates(ctx context.Context, env Env, e *engine.Engine, q *rules.QualityGate, arns []string) {
+	if q == nil {
+		return
+	}
+	for _, arn := range arns {
+		x, err := e.Store().GetExecution(ctx, arn)
+		if err != nil {
+			continue
+		}
+		if ok, err := q.Requeue(x); err != nil {
+			fmt.Fprintf(env.Stderr, "elt up: requeue the quality gate of %s: %v\n", arn, err)
+		} else if ok {
+			fmt.Fprintf(env.Stderr, "elt up: the quality gate of %s will run again\n", x.Name)
+		}
+	}
 }
 
 // scheduledOpsInput is the ops workflow input of the default daily

@@ -182,3 +182,50 @@ func TestUpRejectsBadSchedules(t *testing.T) {
 		t.Fatalf("endpoint file left behind: %v", err)
 	}
 }
+
+// A quality-gate run a killed process left RUNNING is closed ABORTED when
+// `elt up` starts, and its partition is gated again by a fresh run.
+func TestUpClosesOrphansAndRequeuesTheirGate(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store := &engine.FileStore{Dir: filepath.Join(dir, "sfn")}
+	gateArn := engine.StateMachineArn("quality-gate")
+	registered := false
+	for _, w := range workflows.All() {
+		registered = registered || w.Name == "quality-gate"
+	}
+	if !registered {
+		store.PutStateMachine(ctx, engine.StateMachineRecord{StateMachineArn: gateArn, Name: "quality-gate", Type: "STANDARD",
+			Definition: `{"StartAt":"Gate","States":{"Gate":{"Type":"Pass","End":true}}}`})
+	}
+	orphan := engine.ExecutionArn("quality-gate", "qg-shipments-2025-02-01-000000000000")
+	w, err := store.CreateExecution(ctx, engine.Execution{ExecutionArn: orphan, StateMachineArn: gateArn, Name: "qg-shipments-2025-02-01-000000000000",
+		Status: engine.StatusRunning, StartDate: time.Now().UTC(),
+		Input: `{"record_type":"shipments","dt":"2025-02-01","silver_bucket":"silver","silver_prefix":"silver/"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Event(engine.Event{ID: 1, Type: "ExecutionStarted", DetailsKey: "executionStartedEventDetails", Details: map[string]any{}})
+	w.Close() // the process "dies"
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Run(runCtx, Env{Stdout: &stdout, Stderr: &stderr}, []string{"up", "--data-dir", dir, "--settle", "0"})
+	}()
+	retry := rules.RetryExecutionName("shipments", "2025-02-01", "qg-shipments-2025-02-01-000000000000")
+	waitFor(t, "the gate's re-run", &stderr, func() bool {
+		_, err := store.GetExecution(ctx, engine.ExecutionArn("quality-gate", retry))
+		return err == nil
+	})
+	x, _ := store.GetExecution(ctx, orphan)
+	if x.Status != engine.StatusAborted || x.Error != "elt.ProcessExited" {
+		t.Fatalf("orphan %+v", x)
+	}
+	cancel()
+	if code := <-exit; code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+}

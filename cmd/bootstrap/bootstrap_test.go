@@ -29,9 +29,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
 	"github.com/serverless-elt/elt/internal/awstest"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/s3store"
@@ -481,5 +484,60 @@ func TestWorkflowTaskUnderRuntimeAPI(t *testing.T) {
 				t.Fatalf("error %+v, want type %s mentioning %q", e, tc.wantType, tc.wantInMessage)
 			}
 		})
+	}
+}
+
+// TestQualityTriggerUnderRuntimeAPI: the built binary as the target of the
+// PartitionReady rule starts the quality gate on a Step Functions endpoint
+// (ours, on loopback, reached through AWS_ENDPOINT_URL_SFN) and answers a
+// redelivered event with already_started.
+func TestQualityTriggerUnderRuntimeAPI(t *testing.T) {
+	ctx := context.Background()
+	e := engine.New(engine.Options{Store: &engine.FileStore{Dir: t.TempDir()}})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: &sfnlocal.Server{Engine: e}}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg, err := awstest.Config(ctx, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := sfn.NewFromConfig(cfg).CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("elt-dev-quality-gate"), RoleArn: aws.String("arn:aws:iam::000000000000:role/local"),
+		Definition: aws.String(`{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := newRuntimeAPI(t)
+	startBinary(t, rt, map[string]string{"ELT_HANDLER": "quality_trigger", "ELT_QUALITY_GATE_ARN": aws.ToString(created.StateMachineArn), "AWS_ENDPOINT_URL_SFN": srv.URL})
+	event := map[string]any{
+		"version": "0", "id": "1", "detail-type": "PartitionReady", "source": "elt.pipeline", "account": "000000000000",
+		"time": "2026-01-02T03:04:05Z", "region": "us-east-1", "resources": []string{},
+		"detail": map[string]any{"bucket": "silver", "record_type": "shipments", "dt": "2026-01-02",
+			"prefix": "silver/shipments/dt=2026-01-02/", "files": []string{"silver/shipments/dt=2026-01-02/part-a.parquet"}, "rows": 3},
+	}
+	var outs [2]struct {
+		Arn     string `json:"execution_arn"`
+		Name    string `json:"name"`
+		Already bool   `json:"already_started"`
+	}
+	for i := range outs {
+		inv := rt.invoke(t, event)
+		if inv.errBody != nil {
+			t.Fatalf("delivery %d: %s", i, inv.errBody)
+		}
+		if err := json.Unmarshal(inv.response, &outs[i]); err != nil {
+			t.Fatalf("delivery %d: %s: %v", i, inv.response, err)
+		}
+	}
+	if outs[0].Arn == "" || outs[0].Already || !strings.HasPrefix(outs[0].Name, "qg-shipments-2026-01-02-") {
+		t.Fatalf("first delivery %+v", outs[0])
+	}
+	if !outs[1].Already || outs[1].Name != outs[0].Name {
+		t.Fatalf("redelivery %+v, want already_started under %s", outs[1], outs[0].Name)
 	}
 }

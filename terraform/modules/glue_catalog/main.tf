@@ -146,13 +146,18 @@ resource "aws_glue_crawler" "this" {
     }
   }
 
+  # Incremental crawls: only new dt= folders are added. A full recrawl would
+  # point a compacted partition (located under silver_compacted/ by the
+  # compact task) back at its silver/ folder; AWS requires LOG for both
+  # behaviours with CRAWL_NEW_FOLDERS_ONLY. Schema changes of a record type
+  # reach the tables through the crawl function (or a one-off full crawl).
   schema_change_policy {
-    update_behavior = "UPDATE_IN_DATABASE"
+    update_behavior = "LOG"
     delete_behavior = "LOG"
   }
 
   recrawl_policy {
-    recrawl_behavior = "CRAWL_EVERYTHING"
+    recrawl_behavior = "CRAWL_NEW_FOLDERS_ONLY"
   }
 
   configuration = jsonencode({

@@ -151,7 +151,7 @@ func openTarget(ctx context.Context, env Env, f *targetFlags, cmd string) (*targ
 	}
 	cfg := f.stack.config(env).WithDefaults()
 	t := &target{kind: "embedded", cfg: cfg}
-	if ep := orchestrator.ReadEndpoint(cfg.DataDir); ep != "" && endpointAlive(ctx, ep) {
+	if ep, ok := sfnlocal.Discover(ctx, orchestrator.EndpointPath(cfg.DataDir)); ok {
 		t.endpoint = ep
 		t.client = sfnclient.New(sfnlocal.Client(ep), localPoll())
 		fmt.Fprintf(env.Stderr, "%s: using the Step Functions endpoint of the running 'elt up' (%s)\n", cmd, ep)
@@ -173,15 +173,6 @@ func openTarget(ctx context.Context, env Env, f *targetFlags, cmd string) (*targ
 
 func localPoll() sfnclient.Options {
 	return sfnclient.Options{Poll: 200 * time.Millisecond, MaxPoll: time.Second}
-}
-
-// endpointAlive asks an advertised endpoint for its state machines; a file
-// left by a killed process names a port nobody answers on.
-func endpointAlive(ctx context.Context, ep string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	_, err := sfnclient.New(sfnlocal.Client(ep), sfnclient.Options{Timeout: 2 * time.Second}).StateMachineArn(ctx, workflows.OpsName)
-	return err == nil || fault.Is(err, fault.NotFound)
 }
 
 func openAWS(ctx context.Context, env Env, f *targetFlags) (*target, error) {

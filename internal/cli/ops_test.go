@@ -351,3 +351,39 @@ func TestOpsStartInterruptedAborts(t *testing.T) {
 		t.Fatalf("status exit %d: %+v", code, x)
 	}
 }
+
+func TestTerraformOutputsAndExecutionArn(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.json")
+	doc := `{"region":{"value":"eu-west-1","type":"string"},"n":{"value":3},"list":{"value":["a"]},` +
+		`"quality_gate_state_machine_arn":{"value":"arn:aws:states:eu-west-1:123456789012:stateMachine:elt-dev-quality-gate"}}`
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := terraformOutputs(context.Background(), "unused", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"region": "eu-west-1", "n": "3", "list": `["a"]`} {
+		if outs[k] != want {
+			t.Errorf("output %s = %q, want %q", k, outs[k], want)
+		}
+	}
+	tg := &target{kind: "aws", outputs: outs}
+	for _, tc := range []struct{ ref, want string }{
+		{"run-1", "arn:aws:states:eu-west-1:123456789012:execution:elt-dev-quality-gate:run-1"},
+		{"arn:aws:states:eu-west-1:1:execution:x:y", "arn:aws:states:eu-west-1:1:execution:x:y"},
+	} {
+		if got, err := tg.executionArn(qualityFlow, tc.ref); err != nil || got != tc.want {
+			t.Errorf("executionArn(%s) = %q, %v; want %s", tc.ref, got, err, tc.want)
+		}
+	}
+	if _, err := tg.executionArn(opsFlow, "run-1"); err == nil || !strings.Contains(err.Error(), "ops_state_machine_arn") {
+		t.Errorf("missing output: %v", err)
+	}
+	if err := os.WriteFile(file, []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := terraformOutputs(context.Background(), "terraform/envs/dev", file); err == nil || !strings.Contains(err.Error(), "tf-apply") {
+		t.Errorf("empty outputs: %v", err)
+	}
+}

@@ -152,7 +152,9 @@ func (s *Scheduler) prepare(e Entry, now time.Time) (Schedule, entryState, bool)
 	st, ok := s.state.Schedules[e.Name]
 	changed := false
 	if !ok || st.Expression != e.Schedule.String() {
-		st = entryState{Expression: e.Schedule.String(), Anchor: now.UTC(), Last: now.UTC()}
+		// Schedules have a one-minute precision: a rate runs on the
+		// minute its schedule was first seen in.
+		st = entryState{Expression: e.Schedule.String(), Anchor: now.UTC().Truncate(time.Minute), Last: now.UTC()}
 		s.state.Schedules[e.Name] = st
 		changed = true
 	}

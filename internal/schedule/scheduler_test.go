@@ -110,6 +110,7 @@ func TestSchedulerRetriesFailedFire(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	clock := &fakeClock{}
 	clock.Set("2026-11-26T10:00")
+	clock.t = clock.t.Add(17 * time.Second) // anchored on the minute
 	r := &recorder{fail: errors.New("engine down")}
 	entry := Entry{Name: "every-5", Schedule: mustParse(t, "rate(5 minutes)"), Fire: r.fire}
 	s := newSched(t, path, clock, entry)

@@ -86,6 +86,14 @@ func NewValidator(suite Suite, columns []Column) *Validator {
 	v := &Validator{suite: suite, byCol: map[string][]checker{}}
 	for _, e := range suite.Expectations {
 		c, err := newChecker(e, cols)
+		if err == nil {
+			var rf resultFormat
+			if rf, err = resultFormatArg(e); err == nil {
+				if pl, ok := c.(interface{ setPartial(int) }); ok {
+					pl.setPartial(min(rf.count, partialCount))
+				}
+			}
+		}
 		v.checks = append(v.checks, c)
 		v.errs = append(v.errs, err)
 		if err == nil && c.column() != "" {
@@ -122,10 +130,65 @@ func (v *Validator) Finish(b Batch) []ExpectationResult {
 			r.ExceptionInfo = ExceptionInfo{RaisedException: true, ExceptionMessage: &msg}
 		} else {
 			r.Success, r.Result = v.checks[i].finish(b)
+			rf, _ := resultFormatArg(e)
+			rf.apply(&r)
 		}
 		out[i] = r
 	}
 	return out
+}
+
+// resultFormat is an expectation's result_format kwarg (GE: a level name,
+// or {"result_format": level, "partial_unexpected_count": n}).
+// https://docs.greatexpectations.io/docs/reference/expectations/result_format
+type resultFormat struct {
+	level string
+	count int
+}
+
+func resultFormatArg(e Expectation) (resultFormat, error) {
+	rf := resultFormat{level: "SUMMARY", count: partialCount}
+	switch x := e.Kwargs["result_format"].(type) {
+	case nil:
+		return rf, nil
+	case string:
+		rf.level = x
+	case map[string]any:
+		if l, ok := x["result_format"].(string); ok {
+			rf.level = l
+		}
+		if raw, ok := x["partial_unexpected_count"]; ok {
+			n, isNum := raw.(json.Number)
+			c, err := n.Int64()
+			if !isNum || err != nil || c < 0 {
+				return rf, fmt.Errorf("%s: result_format.partial_unexpected_count must be a non-negative integer", e.Type)
+			}
+			rf.count = int(c)
+		}
+	default:
+		return rf, fmt.Errorf("%s: result_format must be a string or an object", e.Type)
+	}
+	switch rf.level {
+	case "BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE":
+		return rf, nil
+	}
+	return rf, fmt.Errorf("%s: unknown result_format %q (BOOLEAN_ONLY, BASIC, SUMMARY, COMPLETE)", e.Type, rf.level)
+}
+
+// apply trims a SUMMARY result to the requested level. The evaluator keeps
+// at most 20 unexpected values (bounded memory), so COMPLETE, which asks for
+// all of them, is served as SUMMARY and says so in the result's meta, and a
+// partial_unexpected_count above 20 is capped (the checkers apply it).
+func (rf resultFormat) apply(r *ExpectationResult) {
+	switch rf.level {
+	case "BOOLEAN_ONLY":
+		r.Result = map[string]any{}
+		return
+	case "BASIC":
+		delete(r.Result, "partial_unexpected_counts")
+	case "COMPLETE":
+		r.Meta["result_format_note"] = "COMPLETE served as SUMMARY: the evaluator keeps the first 20 unexpected values only"
+	}
 }
 
 type factory func(e Expectation, cols map[string]Column) (checker, error)
@@ -223,9 +286,12 @@ type mapCheck struct {
 
 	elements, nonnull, unexpected int64
 	partial                       []Value
+	limit                         int // partial list length (result_format)
 }
 
 func (m *mapCheck) column() string { return m.col }
+
+func (m *mapCheck) setPartial(n int) { m.limit = n }
 
 func (m *mapCheck) observe(_ int64, v Value) {
 	m.elements++
@@ -236,7 +302,7 @@ func (m *mapCheck) observe(_ int64, v Value) {
 	}
 	if !m.test(v) {
 		m.unexpected++
-		if len(m.partial) < partialCount {
+		if len(m.partial) < m.limit {
 			m.partial = append(m.partial, v)
 		}
 	}
@@ -334,7 +400,7 @@ func newMap(e Expectation, cols map[string]Column, test func(Column) (func(Value
 	if err != nil {
 		return nil, err
 	}
-	return &mapCheck{col: c.Name, mostly: mostly, test: t}, nil
+	return &mapCheck{col: c.Name, mostly: mostly, test: t, limit: partialCount}, nil
 }
 
 func newNotNull(e Expectation, cols map[string]Column) (checker, error) {
@@ -346,7 +412,7 @@ func newNotNull(e Expectation, cols map[string]Column) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &mapCheck{col: c.Name, mostly: mostly, withNulls: true, test: func(v Value) bool { return v.Kind != Null }}, nil
+	return &mapCheck{col: c.Name, mostly: mostly, withNulls: true, test: func(v Value) bool { return v.Kind != Null }, limit: partialCount}, nil
 }
 
 // betweenArgs reads min_value, max_value, strict_min, strict_max.
@@ -500,8 +566,11 @@ type uniqueCheck struct {
 	elements int64
 	nonnull  int64
 	seen     map[Value]*uniqEntry
-	repeats  []rowValue // later occurrences, first partialCount by row
+	repeats  []rowValue // later occurrences, first limit by row
+	limit    int
 }
+
+func (u *uniqueCheck) setPartial(n int) { u.limit = n }
 
 type rowValue struct {
 	row int64
@@ -517,7 +586,7 @@ func newUnique(e Expectation, cols map[string]Column) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &uniqueCheck{col: c.Name, mostly: mostly, seen: map[Value]*uniqEntry{}}, nil
+	return &uniqueCheck{col: c.Name, mostly: mostly, seen: map[Value]*uniqEntry{}, limit: partialCount}, nil
 }
 
 func (u *uniqueCheck) column() string { return u.col }
@@ -530,7 +599,7 @@ func (u *uniqueCheck) observe(row int64, v Value) {
 	u.nonnull++
 	if e := u.seen[v]; e != nil {
 		e.n++
-		if len(u.repeats) < partialCount {
+		if len(u.repeats) < u.limit {
 			u.repeats = append(u.repeats, rowValue{row, v})
 		}
 		return
@@ -552,7 +621,7 @@ func (u *uniqueCheck) finish(Batch) (bool, map[string]any) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].row < rows[j].row })
 	var partial []Value
 	for _, rv := range rows {
-		if len(partial) == partialCount {
+		if len(partial) == u.limit {
 			break
 		}
 		partial = append(partial, rv.v)

@@ -5,11 +5,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
-func s(v string) Value  { return Value{Kind: String, Str: v} }
-func f(v float64) Value { return Value{Kind: Double, Num: v} }
-func i(v int64) Value   { return Value{Kind: Int64, Int: v} }
+func s(v string) Value    { return Value{Kind: String, Str: v} }
+func f(v float64) Value   { return Value{Kind: Double, Num: v} }
+func f64(v float64) Value { return f(v) }
+func i(v int64) Value     { return Value{Kind: Int64, Int: v} }
 
 var null = Value{}
 
@@ -293,6 +295,81 @@ func TestBuiltinSuitesParse(t *testing.T) {
 	for _, bad := range []string{`{}`, `{"expectation_suite_name":"x","expectations":[{}]}`, `{"expectation_suite_name":"x"} {}`, `[`} {
 		if _, err := ParseSuite([]byte(bad)); err == nil {
 			t.Errorf("suite %s accepted", bad)
+		}
+	}
+}
+
+// Suites can come from the silver bucket (ge/suites/), so any bytes must
+// give a parse error or a validator whose results never panic.
+func FuzzSuite(f *testing.F) {
+	for _, typ := range []string{"shipments", "tracking_events", "invoice_lines"} {
+		b, _ := builtin.ReadFile("suites/" + typ + ".json")
+		f.Add(b)
+	}
+	f.Add([]byte(`{"expectation_suite_name":"x","expectations":[{"expectation_type":"expect_column_values_to_be_between","kwargs":{"column":"x","min_value":"a","max_value":[1],"mostly":"1"}}]}`))
+	f.Add([]byte(`{"expectation_suite_name":"x","expectations":[{"expectation_type":"expect_column_to_exist","kwargs":{"column":"x","column_index":-1}},{"expectation_type":"expect_column_values_to_match_strftime_format","kwargs":{"column":"s","strftime_format":"%Y%"}}]}`))
+	cols := []Column{{Name: "x", Type: TypeDouble}, {Name: "s", Type: TypeString}, {Name: "n", Type: TypeInt64}, {Name: "t", Type: TypeTimestamp}}
+	vals := map[string][]Value{
+		"x": {f64(1.5), null, f64(-3)},
+		"s": {s("2024-05-01"), s(""), null},
+		"n": {i(7), i(-1), null},
+		"t": {{Kind: Timestamp, Int: 1714521600000000}, null, {Kind: Timestamp, Int: 0}},
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		suite, err := ParseSuite(b)
+		if err != nil {
+			return
+		}
+		v := NewValidator(suite, cols)
+		for _, c := range cols {
+			if sink := v.Sink(c.Name); sink != nil {
+				for r, x := range vals[c.Name] {
+					sink(int64(r), x)
+				}
+			}
+		}
+		res := v.Finish(Batch{Rows: 3, Columns: cols})
+		if len(res) != len(suite.Expectations) {
+			t.Fatalf("%d results for %d expectations", len(res), len(suite.Expectations))
+		}
+		if _, err := EncodeJSON(Summarise(suite, res, "r", time.Unix(0, 0), BatchSpec{}, "fuzz")); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// result_format levels (GE standard argument): BOOLEAN_ONLY drops the
+// result, BASIC drops the counts, partial_unexpected_count bounds the list;
+// COMPLETE is served as SUMMARY with a note; anything else is an exception.
+func TestResultFormat(t *testing.T) {
+	vals := []Value{s("a"), s("b"), s("b"), s("c")}
+	exp := func(rf string) string {
+		return `{"expectation_type":"expect_column_values_to_be_in_set","kwargs":{"column":"x","value_set":["z"],"result_format":` + rf + `}}`
+	}
+	r := run(t, exp(`"BOOLEAN_ONLY"`), str, vals)
+	if r.Success || len(r.Result) != 0 {
+		t.Fatalf("BOOLEAN_ONLY: %v", r.Result)
+	}
+	r = run(t, exp(`"BASIC"`), str, vals)
+	if _, ok := r.Result["partial_unexpected_counts"]; ok || r.Result["unexpected_count"] != int64(4) {
+		t.Fatalf("BASIC: %v", r.Result)
+	}
+	r = run(t, exp(`{"result_format":"SUMMARY","partial_unexpected_count":2}`), str, vals)
+	if got := norm(t, r.Result["partial_unexpected_list"]); !reflect.DeepEqual(got, []any{"a", "b"}) || r.Result["unexpected_count"] != int64(4) {
+		t.Fatalf("partial_unexpected_count 2: %v", r.Result)
+	}
+	r = run(t, `{"expectation_type":"expect_column_values_to_be_unique","kwargs":{"column":"x","result_format":{"result_format":"SUMMARY","partial_unexpected_count":1}}}`, str, vals)
+	if got := norm(t, r.Result["partial_unexpected_list"]); !reflect.DeepEqual(got, []any{"b"}) {
+		t.Fatalf("unique with partial_unexpected_count 1: %v", r.Result)
+	}
+	r = run(t, exp(`"COMPLETE"`), str, vals)
+	if r.Meta["result_format_note"] == nil || len(r.Result["partial_unexpected_list"].([]any)) != 4 {
+		t.Fatalf("COMPLETE: %v %v", r.Result, r.Meta)
+	}
+	for _, bad := range []string{`"VERBOSE"`, `7`, `{"partial_unexpected_count":-1}`} {
+		r = run(t, exp(bad), str, vals)
+		if r.Success || !r.ExceptionInfo.RaisedException {
+			t.Fatalf("result_format %s accepted: %+v", bad, r)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -458,5 +459,40 @@ func TestPutSidecarIsTrusted(t *testing.T) {
 	after, _ := os.Stat(meta)
 	if !os.SameFile(before, after) {
 		t.Error("reading rewrote the sidecar")
+	}
+}
+
+// A copy keeps the source's content type whether or not it replaces the
+// metadata (what s3store does by passing the source's Content-Type with
+// MetadataDirective REPLACE).
+func TestCopyKeepsContentType(t *testing.T) {
+	ctx := context.Background()
+	s, err := New(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateBucket("b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, "b", "src.jsonl", strings.NewReader("{}\n"), &objstore.PutOptions{ContentType: "application/x-ndjson", Metadata: map[string]string{"a": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opts *objstore.CopyOptions
+		meta map[string]string
+	}{
+		{"nil options", nil, map[string]string{"a": "1"}},
+		{"new metadata", &objstore.CopyOptions{Metadata: map[string]string{"B": "2"}}, map[string]string{"b": "2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.Copy(ctx, "b", "src.jsonl", "b", "dst.jsonl", tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			sc, ok := s.readSidecar("b", "dst.jsonl")
+			if !ok || sc.ContentType != "application/x-ndjson" || !maps.Equal(sc.Metadata, tc.meta) {
+				t.Fatalf("copy sidecar %+v (found %v), want content type application/x-ndjson and metadata %v", sc, ok, tc.meta)
+			}
+		})
 	}
 }

@@ -338,8 +338,9 @@ func copySource(bucket, key string) string {
 // metadata, so the source is read with HeadObject first and its content
 // type passed on ("Copying objects" in the S3 user guide: "you can't
 // update only part of the metadata"). IfMatch is sent as
-// x-amz-copy-source-if-match and, when there is a HeadObject anyway, also
-// checked against it (gofakes3 ignores the header).
+// x-amz-copy-source-if-match, which makes it exact on S3, and also checked
+// against a HeadObject of the source first, for servers that ignore the
+// header (gofakes3 v1.2.0 does).
 func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
 	op := fmt.Sprintf("s3 CopyObject s3://%s/%s -> s3://%s/%s", srcBucket, srcKey, dstBucket, dstKey)
 	if opts == nil {
@@ -356,7 +357,7 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	}
 	cctx, cancel := s.metaCtx(ctx)
 	defer cancel()
-	if opts.Metadata != nil {
+	if opts.Metadata != nil || ifMatch != "" {
 		head, err := s.c.HeadObject(cctx, &s3.HeadObjectInput{Bucket: aws.String(srcBucket), Key: aws.String(srcKey)})
 		if err != nil {
 			return objstore.ObjectInfo{}, classify(op+" (head source)", err)
@@ -364,9 +365,11 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 		if got := unquote(head.ETag); ifMatch != "" && got != ifMatch {
 			return objstore.ObjectInfo{}, fault.New(fault.PreconditionFailed, op, fmt.Errorf("source has ETag %s, want %s", got, ifMatch))
 		}
-		in.MetadataDirective = types.MetadataDirectiveReplace
-		in.Metadata = opts.Metadata
-		in.ContentType = head.ContentType
+		if opts.Metadata != nil {
+			in.MetadataDirective = types.MetadataDirectiveReplace
+			in.Metadata = opts.Metadata
+			in.ContentType = head.ContentType
+		}
 	}
 	if _, err := s.c.CopyObject(cctx, in); err != nil {
 		return objstore.ObjectInfo{}, classify(op, err)

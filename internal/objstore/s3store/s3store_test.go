@@ -5,10 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/serverless-elt/elt/internal/awstest"
 	"github.com/serverless-elt/elt/internal/fault"
@@ -152,5 +157,84 @@ func TestMissingBucket(t *testing.T) {
 	}
 	if err := st.Delete(context.Background(), "no-such-bucket", "k"); err == nil {
 		t.Fatal("Delete in a missing bucket succeeded")
+	}
+}
+
+// recorder keeps the headers of every CopyObject request it forwards.
+type recorder struct {
+	inner  aws.HTTPClient
+	mu     sync.Mutex
+	copies []http.Header
+}
+
+func (r *recorder) Do(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPut && req.Header.Get("X-Amz-Copy-Source") != "" {
+		r.mu.Lock()
+		r.copies = append(r.copies, req.Header.Clone())
+		r.mu.Unlock()
+	}
+	return r.inner.Do(req)
+}
+
+// TestCopyWireFormat checks what goes over the wire, since gofakes3 merges
+// metadata and ignores x-amz-copy-source-if-match: a copy with metadata is
+// MetadataDirective REPLACE carrying the source's Content-Type (REPLACE
+// resets it on S3, see https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html),
+// a plain copy is COPY, and IfMatch is sent as the quoted ETag.
+func TestCopyWireFormat(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := awstest.Config(ctx, server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{inner: cfg.HTTPClient}
+	cfg.HTTPClient = rec
+	st := s3store.New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), s3store.Options{})
+	b := newBucket(t)
+	src, err := st.Put(ctx, b, "bronze/a b.jsonl", strings.NewReader("{}\n"), &objstore.PutOptions{ContentType: "application/x-ndjson"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                            string
+		opts                            *objstore.CopyOptions
+		directive, contentType, ifMatch string
+		meta                            string
+	}{
+		{"nil options", nil, "COPY", "", "", ""},
+		{"if-match only", &objstore.CopyOptions{IfMatch: src.ETag}, "COPY", "", `"` + src.ETag + `"`, ""},
+		{"metadata", &objstore.CopyOptions{IfMatch: src.ETag, Metadata: map[string]string{"elt-content-etag": "abc-2"}},
+			"REPLACE", "application/x-ndjson", `"` + src.ETag + `"`, "abc-2"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec.mu.Lock()
+			rec.copies = nil
+			rec.mu.Unlock()
+			if _, err := st.Copy(ctx, b, "bronze/a b.jsonl", b, fmt.Sprintf("bronze/replay/r/%d.jsonl", i), tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if len(rec.copies) != 1 {
+				t.Fatalf("%d CopyObject requests, want 1", len(rec.copies))
+			}
+			h := rec.copies[0]
+			if got := h.Get("X-Amz-Metadata-Directive"); got != tc.directive {
+				t.Errorf("x-amz-metadata-directive %q, want %q", got, tc.directive)
+			}
+			if got := h.Get("X-Amz-Copy-Source-If-Match"); got != tc.ifMatch {
+				t.Errorf("x-amz-copy-source-if-match %q, want %q", got, tc.ifMatch)
+			}
+			if got := h.Get("X-Amz-Meta-Elt-Content-Etag"); got != tc.meta {
+				t.Errorf("x-amz-meta-elt-content-etag %q, want %q", got, tc.meta)
+			}
+			if tc.contentType != "" && h.Get("Content-Type") != tc.contentType {
+				t.Errorf("Content-Type %q, want the source's %q", h.Get("Content-Type"), tc.contentType)
+			}
+			if got := h.Get("X-Amz-Copy-Source"); got != b+"/bronze/a%20b.jsonl" {
+				t.Errorf("x-amz-copy-source %q", got)
+			}
+		})
 	}
 }

@@ -72,6 +72,8 @@ func Run(t *testing.T, newHarness MakeHarness) {
 		{"FailedPutLeavesNoTrace", testFailedPut},
 		{"Copy", testCopy},
 		{"CopyOtherBucket", testCopyOtherBucket},
+		{"CopyMetadata", testCopyMetadata},
+		{"CopyIfMatch", testCopyIfMatch},
 		{"Delete", testDelete},
 		{"ListOrder", testListOrder},
 		{"ListPrefix", testListPrefix},
@@ -439,6 +441,103 @@ func testCopy(t *testing.T, h Harness) {
 	}
 	if got, _ := get(t, h.Store, h.Bucket, "dst/existing", nil); !bytes.Equal(got, body) {
 		t.Errorf("copy over existing left %q", got)
+	}
+}
+
+// testCopyMetadata: metadata given on a copy is what Head and Get of the
+// copy report (S3 CopyObject with MetadataDirective REPLACE, see
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html); the
+// source keeps its own. Whether a source key left out survives is not
+// pinned: S3 drops it, gofakes3 merges, and callers pass the source's
+// metadata when they want to keep it.
+func testCopyMetadata(t *testing.T, h Harness) {
+	ctx := context.Background()
+	body := []byte("replay me\n")
+	src := put(t, h, "src/m.jsonl", body, &objstore.PutOptions{ContentType: "application/x-ndjson",
+		Metadata: map[string]string{"origin": "src", "elt-content-etag": "old"}})
+	meta := map[string]string{"origin": "src", "elt-content-etag": "0123456789abcdef0123456789abcdef-3"}
+	dst, err := h.Store.Copy(ctx, h.Bucket, "src/m.jsonl", h.Bucket, "dst/m.jsonl", &objstore.CopyOptions{Metadata: meta})
+	if err != nil {
+		t.Fatalf("Copy with metadata: %v", err)
+	}
+	if dst.ETag != src.ETag || dst.Size != int64(len(body)) {
+		t.Errorf("copy info %+v, want ETag %s size %d", dst, src.ETag, len(body))
+	}
+	check := func(how string, got map[string]string) {
+		t.Helper()
+		for k, v := range meta {
+			if got[k] != v {
+				t.Errorf("%s of the copy: metadata %v, want %s=%s", how, got, k, v)
+			}
+		}
+	}
+	check("Copy result", dst.Metadata)
+	head, err := h.Store.Head(ctx, h.Bucket, "dst/m.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Head", head.Metadata)
+	got, info := get(t, h.Store, h.Bucket, "dst/m.jsonl", nil)
+	if !bytes.Equal(got, body) {
+		t.Fatalf("copy content %q", got)
+	}
+	check("Get", info.Metadata)
+	if sh, err := h.Store.Head(ctx, h.Bucket, "src/m.jsonl"); err != nil || sh.Metadata["elt-content-etag"] != "old" {
+		t.Errorf("source after copy: %+v, %v (want its own metadata)", sh, err)
+	}
+	// Upper-case keys come back lower-case, as S3 reports them.
+	if _, err := h.Store.Copy(ctx, h.Bucket, "src/m.jsonl", h.Bucket, "dst/upper.jsonl",
+		&objstore.CopyOptions{Metadata: map[string]string{"Elt-Content-Etag": "abc"}}); err != nil {
+		t.Fatal(err)
+	}
+	if up, err := h.Store.Head(ctx, h.Bucket, "dst/upper.jsonl"); err != nil || up.Metadata["elt-content-etag"] != "abc" {
+		t.Errorf("copy with an upper-case metadata key: %+v, %v", up, err)
+	}
+	// Nil Metadata keeps the source's.
+	if _, err := h.Store.Copy(ctx, h.Bucket, "src/m.jsonl", h.Bucket, "dst/same.jsonl", &objstore.CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if same, err := h.Store.Head(ctx, h.Bucket, "dst/same.jsonl"); err != nil || same.Metadata["elt-content-etag"] != "old" || same.Metadata["origin"] != "src" {
+		t.Errorf("copy without metadata: %+v, %v (want the source's)", same, err)
+	}
+}
+
+// testCopyIfMatch: a copy pinned to the source's ETag succeeds while it
+// holds and fails with PreconditionFailed (nothing written) once the source
+// changed (S3 x-amz-copy-source-if-match), with and without new metadata.
+func testCopyIfMatch(t *testing.T, h Harness) {
+	ctx := context.Background()
+	v1 := put(t, h, "src/v.jsonl", []byte("version 1\n"), nil)
+	for _, meta := range []map[string]string{nil, {"elt-content-etag": v1.ETag}} {
+		name := fmt.Sprintf("metadata=%v", meta != nil)
+		dstKey := fmt.Sprintf("dst/v-%v.jsonl", meta != nil)
+		if _, err := h.Store.Copy(ctx, h.Bucket, "src/v.jsonl", h.Bucket, dstKey,
+			&objstore.CopyOptions{IfMatch: v1.ETag, Metadata: meta}); err != nil {
+			t.Fatalf("%s: Copy pinned to the current ETag: %v", name, err)
+		}
+		if got, _ := get(t, h.Store, h.Bucket, dstKey, nil); string(got) != "version 1\n" {
+			t.Errorf("%s: copy content %q", name, got)
+		}
+		// A quoted ETag is accepted as well.
+		if _, err := h.Store.Copy(ctx, h.Bucket, "src/v.jsonl", h.Bucket, dstKey,
+			&objstore.CopyOptions{IfMatch: `"` + v1.ETag + `"`, Metadata: meta}); err != nil {
+			t.Fatalf("%s: Copy pinned to the quoted current ETag: %v", name, err)
+		}
+	}
+	put(t, h, "src/v.jsonl", []byte("version 2\n"), nil)
+	for _, meta := range []map[string]string{nil, {"elt-content-etag": v1.ETag}} {
+		name := fmt.Sprintf("metadata=%v", meta != nil)
+		_, err := h.Store.Copy(ctx, h.Bucket, "src/v.jsonl", h.Bucket, "dst/stale.jsonl",
+			&objstore.CopyOptions{IfMatch: v1.ETag, Metadata: meta})
+		if !fault.Is(err, fault.PreconditionFailed) {
+			t.Fatalf("%s: Copy pinned to a replaced ETag: %v, want PreconditionFailed", name, err)
+		}
+		if _, err := h.Store.Head(ctx, h.Bucket, "dst/stale.jsonl"); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("%s: a refused copy left an object: %v", name, err)
+		}
+	}
+	if _, err := h.Store.Copy(ctx, h.Bucket, "src/missing", h.Bucket, "dst/x", &objstore.CopyOptions{IfMatch: v1.ETag}); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("Copy of a missing source pinned to an ETag: %v, want NotFound", err)
 	}
 }
 

@@ -65,7 +65,24 @@ module "quality_trigger" {
   })
   policy_statements = [
     { sid = "StartQualityGate", actions = ["states:StartExecution"], resources = [module.quality_gate[0].arn] },
+    # Lambda's async failure destination publishes as the function's role.
+    { sid = "ReportDroppedEvents", actions = ["sns:Publish"], resources = [module.notifications.arn] },
   ]
+}
+
+# EventBridge invokes the trigger asynchronously: Lambda retries a failed
+# start (throttling, an unavailable endpoint) twice, then reports the event
+# on the notification topic instead of dropping it silently.
+resource "aws_lambda_function_event_invoke_config" "quality_trigger" {
+  count                        = local.ge_trigger ? 1 : 0
+  function_name                = module.quality_trigger[0].name
+  maximum_retry_attempts       = 2
+  maximum_event_age_in_seconds = 3600
+  destination_config {
+    on_failure {
+      destination = module.notifications.arn
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_rule" "partition_ready" {

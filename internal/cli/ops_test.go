@@ -105,6 +105,7 @@ func TestOpsGeGlueUsage(t *testing.T) {
 		{[]string{"ops", "start", "--help"}, ExitOK, "-target"},
 		{[]string{"ops", "frob"}, ExitUsage, "unknown verb"},
 		{[]string{"ops", "start", "--input", "{", "--data-dir", dir}, ExitUsage, "not valid JSON"},
+		{[]string{"ops", "start", "--input", "@" + filepath.Join(dir, "missing.json"), "--data-dir", dir}, ExitUsage, "missing.json"},
 		{[]string{"ops", "start", "--target", "gcp", "--data-dir", dir}, ExitUsage, "embedded or aws"},
 		{[]string{"ops", "status", "--data-dir", dir}, ExitFailure, "no executions"},
 		{[]string{"ops", "status", "--output", "yaml", "--data-dir", dir}, ExitUsage, "json or table"},

@@ -282,8 +282,9 @@ var resourceWildcardAllowed = map[string]string{
 	"LogDelivery": "CloudWatch Logs vended log delivery APIs used by Step Functions logging take no resource ARN",
 	// In a KMS key policy, Resource "*" means the key the policy is attached
 	// to (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
-	"KeyAdministration": "KMS key policy: * is the key itself",
-	"AlarmsUseKey":      "KMS key policy: * is the key itself",
+	"KeyAdministration":       "KMS key policy: * is the key itself",
+	"AlarmsUseKey":            "KMS key policy: * is the key itself",
+	"AccountPublishersUseKey": "KMS key policy: * is the key itself",
 }
 
 // TestIAMLeastPrivilege: every Allow statement names specific actions (no

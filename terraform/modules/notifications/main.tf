@@ -43,6 +43,7 @@ variable "alarm_publishers" {
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
@@ -65,6 +66,28 @@ data "aws_iam_policy_document" "key" {
     principals {
       type        = "AWS"
       identifiers = [local.account_root]
+    }
+  }
+  # What the AWS managed key allows: any principal of this account whose IAM
+  # policy lets it publish (the workflows' roles, Lambda failure
+  # destinations) may use the key through SNS, without kms:* in its own policy.
+  statement {
+    sid       = "AccountPublishersUseKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${data.aws_region.current.name}.amazonaws.com"]
     }
   }
   statement {

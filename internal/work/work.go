@@ -5,6 +5,7 @@ package work
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/serverless-elt/elt/internal/objstore"
@@ -29,7 +30,14 @@ type Item struct {
 	Key    string `json:"key"`
 	// ETag pins the object version; transform refuses a changed object.
 	ETag string `json:"etag"`
-	Size int64  `json:"size"`
+	// ContentETag is the object's content identity when it differs from
+	// ETag: a replay copy carries its original's in user metadata
+	// ContentETagMeta, because S3 may give a copy a new ETag (one
+	// CopyObject of a multipart upload). Output names and receipts use
+	// Identity(), so a copy rewrites its original's silver files. Omitted
+	// when equal to ETag: messages of other objects are unchanged.
+	ContentETag string `json:"content_etag,omitempty"`
+	Size        int64  `json:"size"`
 	// Range is the byte range of this chunk; Length -1 means the whole object
 	// (JSON arrays and compressed objects cannot be split).
 	Range  objstore.Range `json:"range"`
@@ -40,6 +48,47 @@ type Item struct {
 	Gzip bool `json:"gzip,omitempty"`
 	// IngestedAt is when ingest claimed the object (lineage).
 	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// ContentETagMeta is the user metadata key (x-amz-meta-elt-content-etag)
+// holding a copy's content identity: the ETag of the object first ingested
+// with that content. Replay sets it on every copy.
+const ContentETagMeta = "elt-content-etag"
+
+// maxContentETag bounds a content identity read from metadata (an S3 ETag
+// is 32 hex digits, plus "-<parts>" for a multipart upload).
+const maxContentETag = 128
+
+// ContentETagOf is an object's content identity: its ContentETagMeta
+// metadata when that is a usable ETag (1-128 letters, digits, '-' or '_',
+// quotes trimmed), else its own ETag. Anything else in the metadata is
+// ignored rather than trusted as a key segment.
+func ContentETagOf(info objstore.ObjectInfo) string {
+	if v := strings.Trim(strings.TrimSpace(info.Metadata[ContentETagMeta]), `"`); validContentETag(v) {
+		return v
+	}
+	return strings.Trim(info.ETag, `"`)
+}
+
+func validContentETag(v string) bool {
+	if v == "" || len(v) > maxContentETag {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Identity is the content identity outputs are named by: ContentETag when
+// set, else ETag.
+func (it Item) Identity() string {
+	if it.ContentETag != "" {
+		return it.ContentETag
+	}
+	return it.ETag
 }
 
 // Encode returns the message body for an item.

@@ -52,7 +52,9 @@ func retrySNS() asl.RetryRule {
 // marker for the partition, notify, and fail with Quality.ExpectationsFailed.
 // Only infrastructure errors are retried (Lambda transients and
 // Quality.StoreUnavailable); failed expectations are the task's output, so
-// no Retry ever sees them. Any error notifies and fails.
+// no Retry ever sees them. Any error notifies and fails. A passing run lifts
+// the quarantine an earlier failing run left (the quality task removes the
+// marker).
 //
 // Tasks it needs (Lambda functions): quality (tasks/quality).
 func QualityGate() Workflow {
@@ -81,7 +83,7 @@ func buildQualityGate() (*asl.StateMachine, error) {
 				ResultPath("$.run").
 				Next("RunQuality"),
 			asl.Task("RunQuality").
-				Comment("Evaluate the suite and write the GE result and HTML report; success false is a verdict, not an error.").
+				Comment("Evaluate the suite and write the GE result and HTML report; success false is a verdict, not an error. A pass removes an earlier quarantine marker.").
 				Resource(asl.LambdaInvoke("${quality_function_arn}", asl.JsonMerge(asl.Ref("$"), asl.Ref("$.run"), false))).
 				ResultSelector(asl.Obj("Payload", asl.Ref("$.Payload"))).
 				ResultPath("$.quality").

@@ -271,6 +271,36 @@ func TestQualityGateOnEngine(t *testing.T) {
 			t.Fatalf("status %s error %s calls %d notified %d", r.x.Status, r.x.Error, r.calls, len(r.notified))
 		}
 	})
+
+	t.Run("a later passing run lifts the quarantine", func(t *testing.T) {
+		// The operator relaxes the suite for the partition (an override in
+		// the bucket); the next run passes and removes the marker.
+		ctx := context.Background()
+		suite := `{"expectation_suite_name":"shipments_relaxed","expectations":[{"expectation_type":"expect_table_row_count_to_be_between","kwargs":{"min_value":1}}]}`
+		if _, err := st.Put(ctx, "silver", "ge/suites/shipments.json", strings.NewReader(suite), nil); err != nil {
+			t.Fatal(err)
+		}
+		defer st.Delete(ctx, "silver", "ge/suites/shipments.json")
+		r := runGate(t, st, nil, "gate-rerun", gateInput("2024-05-02"))
+		if r.x.Status != "SUCCEEDED" || len(r.notified) != 0 {
+			t.Fatalf("status %s error %s cause %s", r.x.Status, r.x.Error, r.x.Cause)
+		}
+		var out struct {
+			Quality struct {
+				Payload quality.Output `json:"Payload"`
+			} `json:"quality"`
+		}
+		if err := json.Unmarshal([]byte(*r.x.Output), &out); err != nil {
+			t.Fatal(err)
+		}
+		if !out.Quality.Payload.QuarantineLifted || out.Quality.Payload.SuiteName != "shipments_relaxed" {
+			t.Fatalf("output %s", *r.x.Output)
+		}
+		var marker map[string]any
+		if getJSON(t, st, "ge/quarantine/shipments/dt=2024-05-02/marker.json", &marker) {
+			t.Fatal("the marker is still there")
+		}
+	})
 }
 
 // duplicateOccurrences counts the lines whose shipment_id appears more

@@ -92,6 +92,9 @@ type Output struct {
 	ResultKey          string     `json:"result_key"`
 	ReportKey          string     `json:"report_key"`
 	QuarantineKey      string     `json:"quarantine_key"`
+	// QuarantineLifted says a passing run removed the marker an earlier
+	// failing run of the partition left (the partition is usable again).
+	QuarantineLifted bool `json:"quarantine_lifted"`
 	FailedExpectations []string   `json:"failed_expectations"`
 	Rows               int64      `json:"rows"`
 	Files              int        `json:"files"`
@@ -288,9 +291,33 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 	if _, err := t.deps.Store.Put(ctx, in.SilverBucket, out.ReportKey, bytes.NewReader(page), &objstore.PutOptions{ContentType: "text/html; charset=utf-8"}); err != nil {
 		return Output{}, storeErr(fmt.Errorf("put s3://%s/%s: %w", in.SilverBucket, out.ReportKey, err))
 	}
+	if out.Success {
+		lifted, err := t.liftQuarantine(ctx, in.SilverBucket, out.QuarantineKey)
+		if err != nil {
+			return Output{}, err
+		}
+		out.QuarantineLifted = lifted
+	}
 	t.deps.Log.Info("quality.validated", "record_type", in.RecordType, "dt", in.Dt, "success", out.Success,
 		"rows", rows, "files", len(files), "failed", out.FailedExpectations, "result", out.ResultKey)
 	return out, nil
+}
+
+// liftQuarantine removes the partition's quarantine marker, if any: the
+// workflow writes it when a run fails, and a later run that passes (data
+// fixed or replayed, suite changed) is the one that lifts it.
+func (t *Task) liftQuarantine(ctx context.Context, bucket, key string) (bool, error) {
+	if _, err := t.deps.Store.Head(ctx, bucket, key); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return false, nil
+		}
+		return false, storeErr(fmt.Errorf("head s3://%s/%s: %w", bucket, key, err))
+	}
+	if err := t.deps.Store.Delete(ctx, bucket, key); err != nil {
+		return false, storeErr(fmt.Errorf("delete s3://%s/%s: %w", bucket, key, err))
+	}
+	t.deps.Log.Info("quality.quarantine_lifted", "bucket", bucket, "key", key)
+	return true, nil
 }
 
 // scan stages one file and streams it into the validator.

@@ -1,8 +1,12 @@
 // Package ingest is the task that turns S3 ObjectCreated notifications into
 // work items on the queue. For each object version it claims
 // s3://bucket/key#etag in the ledger (so duplicate notifications do nothing),
-// reads the object's size and ETag with a HEAD (never the data), plans
-// bounded chunks, and sends one pointer message per chunk.
+// reads the object's size, ETag and content identity (a replay copy's
+// elt-content-etag metadata, see work.ContentETagOf) with a HEAD (never the
+// data), plans bounded chunks, and sends one pointer message per chunk.
+// The claim stays per key and ETag (an object version); the content
+// identity only names the outputs, so a copy with a new ETag rewrites its
+// original's silver files.
 //
 // Version semantics: the event names an object version by its ETag. If the
 // object's current ETag differs (it was overwritten after the event) or it is
@@ -308,11 +312,18 @@ func (h *Handler) claimed(ctx context.Context, o Object, etag string, head *objs
 		h.deps.Log.Info("ingest.superseded", "claim", ck, "reason", "object changed", "current_etag", got)
 		return resultSuperseded, 0, nil
 	}
-	items := h.plan(o.Bucket, o.Key, etag, head.Size)
+	// The content identity comes from the same HEAD: a replay copy carries
+	// its original's ETag in metadata (the event has no user metadata).
+	content := work.ContentETagOf(*head)
+	items := h.plan(o.Bucket, o.Key, etag, content, head.Size)
 	if err := h.send(ctx, ck, items); err != nil {
 		return 0, 0, err
 	}
-	h.deps.Log.Info("ingest.queued", "claim", ck, "size", head.Size, "messages", len(items))
+	if content != etag {
+		h.deps.Log.Info("ingest.queued", "claim", ck, "size", head.Size, "messages", len(items), "content_etag", content)
+	} else {
+		h.deps.Log.Info("ingest.queued", "claim", ck, "size", head.Size, "messages", len(items))
+	}
 	return resultClaimed, len(items), nil
 }
 
@@ -329,10 +340,15 @@ func FormatOf(key string) (work.Format, bool) {
 	return work.JSONL, gz
 }
 
-func (h *Handler) plan(bucket, key, etag string, size int64) []work.Item {
+// plan splits the object version bucket/key#etag into work items; content
+// is its content identity (work.ContentETagOf), recorded when it differs.
+func (h *Handler) plan(bucket, key, etag, content string, size int64) []work.Item {
 	format, gz := FormatOf(key)
 	now := h.deps.Now().UTC()
 	base := work.Item{Bucket: bucket, Key: key, ETag: etag, Size: size, Format: format, Gzip: gz, IngestedAt: now}
+	if content != etag {
+		base.ContentETag = content
+	}
 	var ranges []objstore.Range
 	if format == work.JSONL && !gz {
 		ranges = h.deps.Plan(size, h.cfg.ChunkBytes)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -512,5 +513,46 @@ func TestConcurrentInvocationsDoNotShareAClaim(t *testing.T) {
 	}
 	if f.ledger.claims[ck].owner != "ingest/req-1" {
 		t.Fatalf("owner %q", f.ledger.claims[ck].owner)
+	}
+}
+
+// A replay copy's content identity comes from its metadata (the event has
+// none): every item carries it, the claim stays keyed by the copy's own
+// ETag, and objects whose identity is their ETag send no content_etag.
+func TestContentETagFromMetadata(t *testing.T) {
+	tests := []struct {
+		name      string
+		meta      map[string]string
+		eventETag string
+		want      string // Item.ContentETag
+	}{
+		{"replay copy of a multipart upload", map[string]string{work.ContentETagMeta: "orig-2"}, `"copy1"`, "orig-2"},
+		{"replay copy, event without ETag", map[string]string{work.ContentETagMeta: "orig-2"}, "", "orig-2"},
+		{"copy that kept its ETag", map[string]string{work.ContentETagMeta: "copy1"}, `"copy1"`, ""},
+		{"no metadata", nil, `"copy1"`, ""},
+		{"unusable metadata", map[string]string{work.ContentETagMeta: "a/../b"}, `"copy1"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, Config{ChunkBytes: 100})
+			f.store.objs["bronze/bronze/replay/r/a.jsonl"] = objstore.ObjectInfo{Bucket: "bronze", Key: "bronze/replay/r/a.jsonl", ETag: "copy1", Size: 250, Metadata: tt.meta}
+			out, err := f.h.Handle(t.Context(), event(created("bronze", "bronze/replay/r/a.jsonl", tt.eventETag)))
+			if err != nil || out.Claimed != 1 || out.Messages != 3 {
+				t.Fatalf("out %+v, %v", out, err)
+			}
+			for _, it := range decodeSent(t, f.queue) {
+				if it.ETag != "copy1" || it.ContentETag != tt.want {
+					t.Fatalf("item etag %q content_etag %q, want copy1 and %q", it.ETag, it.ContentETag, tt.want)
+				}
+			}
+			for _, e := range f.queue.sent {
+				if has := strings.Contains(e.Body, `"content_etag"`); has != (tt.want != "") {
+					t.Fatalf("message %s: content_etag present %v, want %v", e.Body, has, tt.want != "")
+				}
+			}
+			if f.ledger.claims[ClaimKey("bronze", "bronze/replay/r/a.jsonl", "copy1")] == nil {
+				t.Fatal("claim not keyed by the copy's own ETag")
+			}
+		})
 	}
 }

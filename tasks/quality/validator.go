@@ -16,7 +16,11 @@ import (
 //     vacuously true when no value was tested, else
 //     (tested - unexpected) / tested >= mostly (mostly defaults to 1).
 //     great_expectations/expectations/expectation.py: ColumnMapExpectation._validate,
-//     _mostly_success, _format_map_output.
+//     _mostly_success, _format_map_output. Versions differ at the edges and
+//     this follows 0.17/0.18: expect_column_values_to_not_be_null on an empty
+//     table is vacuously true (GE 1.x fails it; the built-in suites also
+//     require at least one row), and mostly=0 passes whatever the values
+//     (one 0.15 release nudged it to the next float above 0).
 //   - the result of a map expectation carries element_count, missing_count,
 //     missing_percent, unexpected_count, unexpected_percent (= over the
 //     non-missing values), unexpected_percent_total, unexpected_percent_nonmissing,

@@ -87,19 +87,19 @@ type Input struct {
 
 // Output is the gate's verdict.
 type Output struct {
-	Success            bool       `json:"success"`
-	Statistics         Statistics `json:"statistics"`
-	ResultKey          string     `json:"result_key"`
-	ReportKey          string     `json:"report_key"`
-	QuarantineKey      string     `json:"quarantine_key"`
+	Success       bool       `json:"success"`
+	Statistics    Statistics `json:"statistics"`
+	ResultKey     string     `json:"result_key"`
+	ReportKey     string     `json:"report_key"`
+	QuarantineKey string     `json:"quarantine_key"`
 	// QuarantineLifted says a passing run removed the marker an earlier
 	// failing run of the partition left (the partition is usable again).
-	QuarantineLifted bool `json:"quarantine_lifted"`
-	FailedExpectations []string   `json:"failed_expectations"`
-	Rows               int64      `json:"rows"`
-	Files              int        `json:"files"`
-	SuiteName          string     `json:"suite_name"`
-	Partition          string     `json:"partition"` // s3://bucket/prefix/
+	QuarantineLifted   bool     `json:"quarantine_lifted"`
+	FailedExpectations []string `json:"failed_expectations"`
+	Rows               int64    `json:"rows"`
+	Files              int      `json:"files"`
+	SuiteName          string   `json:"suite_name"`
+	Partition          string   `json:"partition"` // s3://bucket/prefix/
 }
 
 // Deps are the task's backends.

@@ -563,13 +563,16 @@ type uniqEntry struct {
 
 // uniqueCheck: GE marks every occurrence of a repeated value unexpected
 // (pandas: ~column.duplicated(keep=False)). It keeps one entry per distinct
-// value; the rows of repeats are kept only up to the partial list's length.
+// value (strings, the usual id columns, in a map keyed by the string alone:
+// about half the memory of a map keyed by Value); the rows of repeats are
+// kept only up to the partial list's length.
 type uniqueCheck struct {
 	col      string
 	mostly   float64
 	elements int64
 	nonnull  int64
-	seen     map[Value]*uniqEntry
+	strs     map[string]uniqEntry
+	vals     map[Value]uniqEntry
 	repeats  []rowValue // later occurrences, first limit by row
 	limit    int
 }
@@ -590,7 +593,7 @@ func newUnique(e Expectation, cols map[string]Column) (checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &uniqueCheck{col: c.Name, mostly: mostly, seen: map[Value]*uniqEntry{}, limit: partialCount}, nil
+	return &uniqueCheck{col: c.Name, mostly: mostly, strs: map[string]uniqEntry{}, vals: map[Value]uniqEntry{}, limit: partialCount}, nil
 }
 
 func (u *uniqueCheck) column() string { return u.col }
@@ -601,20 +604,36 @@ func (u *uniqueCheck) observe(row int64, v Value) {
 		return
 	}
 	u.nonnull++
-	if e := u.seen[v]; e != nil {
-		e.n++
-		if len(u.repeats) < u.limit {
-			u.repeats = append(u.repeats, rowValue{row, v})
-		}
-		return
+	var e uniqEntry
+	var seen bool
+	if v.Kind == String {
+		e, seen = u.strs[v.Str]
+	} else {
+		e, seen = u.vals[v]
 	}
-	u.seen[v] = &uniqEntry{first: row, n: 1}
+	if !seen {
+		e.first = row
+	} else if len(u.repeats) < u.limit {
+		u.repeats = append(u.repeats, rowValue{row, v})
+	}
+	e.n++
+	if v.Kind == String {
+		u.strs[v.Str] = e
+	} else {
+		u.vals[v] = e
+	}
 }
 
 func (u *uniqueCheck) finish(Batch) (bool, map[string]any) {
 	var unexpected int64
 	rows := slices.Clone(u.repeats)
-	for v, e := range u.seen {
+	for k, e := range u.strs {
+		if e.n > 1 {
+			unexpected += e.n
+			rows = append(rows, rowValue{e.first, Value{Kind: String, Str: k}})
+		}
+	}
+	for v, e := range u.vals {
 		if e.n > 1 {
 			unexpected += e.n
 			rows = append(rows, rowValue{e.first, v})

@@ -227,10 +227,20 @@ func SupportedTypes() []string {
 	return names
 }
 
+// unsupportedKwargs change which rows or values an expectation sees;
+// ignoring them would silently give another verdict than GE's, so an
+// expectation using one reports an exception instead.
+var unsupportedKwargs = []string{"row_condition", "condition_parser", "parse_strings_as_datetimes", "output_strftime_format", "ignore_row_if"}
+
 func newChecker(e Expectation, cols map[string]Column) (checker, error) {
 	f := factories[e.Type]
 	if f == nil {
 		return nil, fmt.Errorf("expectation type %s is not supported by this evaluator (supported: %v)", e.Type, SupportedTypes())
+	}
+	for _, k := range unsupportedKwargs {
+		if v, ok := e.Kwargs[k]; ok && v != nil && v != false {
+			return nil, fmt.Errorf("%s: kwarg %s is not supported by this evaluator", e.Type, k)
+		}
 	}
 	return f(e, cols)
 }

@@ -161,6 +161,7 @@ func TestExpectations(t *testing.T) {
 		// configuration problems are results, not crashes
 		{"missing column", `{"expectation_type":"expect_column_values_to_not_be_null","kwargs":{"column":"nope"}}`, num, nil, false, nil, `"nope" in BatchData does not exist`},
 		{"unknown type", `{"expectation_type":"expect_column_values_to_be_dateutil_parseable","kwargs":{"column":"x"}}`, num, nil, false, nil, "not supported"},
+		{"row_condition is refused, not ignored", `{"expectation_type":"expect_column_values_to_not_be_null","kwargs":{"column":"x","row_condition":"other==\"a\"","condition_parser":"pandas"}}`, num, nil, false, nil, "row_condition is not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

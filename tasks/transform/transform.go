@@ -300,7 +300,7 @@ func (h *Handler) Transform(ctx context.Context, it work.Item, bucket string) (s
 		return silver.Stats{}, nil, fmt.Errorf("get s3://%s/%s: %w", it.Bucket, it.Key, err)
 	}
 	defer body.Close()
-	src := silver.Source{Bucket: it.Bucket, Key: it.Key, ETag: it.ETag, Chunk: it.Chunk, IngestedAt: it.IngestedAt}
+	src := silver.Source{Bucket: it.Bucket, Key: it.Key, ETag: it.ETag, ContentETag: it.ContentETag, Chunk: it.Chunk, IngestedAt: it.IngestedAt}
 	expect := 0
 	if rng.Length > 0 {
 		expect = int(rng.Length / 150) // typical event size; only presizes the dedupe table

@@ -374,3 +374,18 @@ func TestResultFormat(t *testing.T) {
 		}
 	}
 }
+
+func TestValueText(t *testing.T) {
+	for _, tt := range []struct {
+		v    Value
+		want string
+	}{
+		{f(3), "3.0"}, {f(2.5), "2.5"}, {f(1e16), "1e+16"}, {f(1e15), "1000000000000000.0"}, {f(0.0001), "0.0001"}, {f(0.00001), "1e-05"}, {f(-0.5), "-0.5"}, {f(123456789.125), "123456789.125"}, {i(-7), "-7"}, {s("x"), "x"}, {null, "None"},
+		{Value{Kind: Timestamp, Int: 1714521600000000}, "2024-05-01 00:00:00"},
+		{Value{Kind: Timestamp, Int: 1714521600500000}, "2024-05-01 00:00:00.500000"},
+	} {
+		if got := tt.v.Text(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}

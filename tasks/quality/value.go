@@ -79,16 +79,36 @@ func (v Value) Text() string {
 	case Int64:
 		return strconv.FormatInt(v.Int, 10)
 	case Timestamp:
-		return time.UnixMicro(v.Int).UTC().Format("2006-01-02 15:04:05.999999")
+		// str(datetime): six fraction digits when there is a fraction.
+		t := time.UnixMicro(v.Int).UTC()
+		if t.Nanosecond() == 0 {
+			return t.Format("2006-01-02 15:04:05")
+		}
+		return t.Format("2006-01-02 15:04:05.000000")
 	}
 	return "None"
 }
 
-// pyFloat formats like Python's repr of a float: always with a fraction
-// or an exponent ("1.0", "2.5", "1e+16").
+// pyFloat formats like Python's repr of a float: the shortest digits that
+// round-trip, positional for decimal exponents in [-4, 16) with at least
+// one fraction digit ("1.0", "2.5", "1000000000000000.0"), scientific
+// otherwise ("1e+16", "1e-05").
 func pyFloat(f float64) string {
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eEn") { // n: NaN, Inf
+	switch {
+	case math.IsNaN(f):
+		return "nan"
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if exp < -4 || exp >= 16 {
+		return e
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
 		s += ".0"
 	}
 	return s

@@ -29,6 +29,8 @@ run_measured() { # out_file rss_file cmd...
   fi
 }
 
+# The machine may be shared: say how busy it was, since wall times depend on it.
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown), $(nproc) cores"
 printf '%-9s %-28s %9s %12s %8s %10s %9s\n' records tool seconds records/s MB/s peak_RSS cpu_s
 for n in $sizes; do
   in="$dir/$typ-$n.jsonl"
@@ -55,5 +57,6 @@ for n in $sizes; do
     echo "(node or $duck missing: DuckDB reference skipped)"
   fi
 done
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "seconds: elt = its own wall clock from reading to the last file written; duckdb = the COPY statement only (node start-up excluded)."
 echo "peak_RSS and cpu_s (user+sys) are of the whole process, from /usr/bin/time."

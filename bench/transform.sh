@@ -35,7 +35,7 @@ printf '%-9s %-28s %9s %12s %8s %10s %9s\n' records tool seconds records/s MB/s 
 for n in $sizes; do
   in="$dir/$typ-$n.jsonl"
   [ -s "$in" ] || "$dir/elt" gen --type "$typ" --count "$n" --seed 1 --out "$in" >/dev/null
-  bytes=$(stat -c %s "$in")
+  bytes=$(stat -L -c %s "$in")
   for workers in 1 "$(nproc)"; do
     rm -rf "$dir/out"
     run_measured "$dir/elt.json" "$dir/elt.rss" "$dir/elt" transform --in "$in" --out "$dir/out" --workers "$workers"

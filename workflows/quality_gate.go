@@ -89,7 +89,8 @@ func buildQualityGate() (*asl.StateMachine, error) {
 				ResultPath("$.quality").
 				TimeoutSeconds(900).
 				Retry(
-					asl.RetryOn(append(append([]string(nil), lambdaTransient...), errQualityStoreUnavailable, asl.ErrTimeout)...).
+					// Not States.Timeout: a run that used its 900 s would use them again.
+					asl.RetryOn(append(append([]string(nil), lambdaTransient...), errQualityStoreUnavailable)...).
 						Interval(2).Attempts(5).Backoff(2).MaxDelay(60).Jitter(),
 				).
 				Catch(toNotifyError).

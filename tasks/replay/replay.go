@@ -3,8 +3,16 @@
 // LastModified is in [start, end) to <dest_prefix>/<key relative to the
 // bronze prefix>, where dest_prefix is <dest_prefix_base>/<execution name>
 // and stays under the bronze prefix ingest watches, so ingest claims the
-// copies (new keys) and transform rewrites the same silver files (same
-// ETag, so no duplicate rows).
+// copies (new keys) and transform rewrites the same silver files, so no
+// row lands twice.
+//
+// Silver files are named by the source's content identity, not by the
+// copy's ETag: S3 gives the copy of a multipart-uploaded object a new ETag.
+// So every copy carries user metadata elt-content-etag (work.ContentETagMeta)
+// = the source's content identity (its own elt-content-etag if it has one,
+// else its ETag), which ingest reads with its HEAD. The copy is pinned to
+// the source version that identity was read from (IfMatch), and keeps the
+// source's other metadata.
 //
 // It runs two ways:
 //   - as the batch task of a distributed Map over an s3:listObjectsV2
@@ -38,6 +46,7 @@ import (
 
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/work"
 )
 
 // Error names (ASL) of the task.
@@ -139,15 +148,27 @@ type Input struct {
 
 // Copy is one copy made.
 type Copy struct {
-	DestKey   string `json:"dest_key"`
-	ETag      string `json:"etag"` // the copy's ETag, which its receipts carry
-	SourceKey string `json:"source_key"`
-	// SourceETag is the source's ETag as listed. It differs from ETag when
-	// S3 gave the copy a new one (a multipart-uploaded source copied in one
-	// CopyObject); the copy's silver files then get new names, so its rows
-	// would be in silver twice (see Output.ETagChanged).
+	DestKey string `json:"dest_key"`
+	ETag    string `json:"etag"` // the copy's ETag, which its receipts carry
+	// ContentETag is the content identity the copy carries (metadata
+	// elt-content-etag): its receipts are under _receipts/<content_etag>/.
+	// Absent in lists written before it existed (then it is ETag).
+	ContentETag string `json:"content_etag,omitempty"`
+	SourceKey   string `json:"source_key"`
+	// SourceETag is the ETag of the source version copied. It differs from
+	// ETag when S3 gave the copy a new one (a multipart-uploaded source
+	// copied in one CopyObject); the content identity keeps the copy's
+	// silver files on the source's names (see Output.ETagChanged).
 	SourceETag string `json:"source_etag"`
 	Size       int64  `json:"size"`
+}
+
+// Identity is the content identity the copy's receipts are keyed by.
+func (c Copy) Identity() string {
+	if c.ContentETag != "" {
+		return c.ContentETag
+	}
+	return c.ETag
 }
 
 // CopyList is the document written per call.
@@ -170,9 +191,9 @@ type Output struct {
 	// SkippedCopies are earlier replay copies that were not copied again.
 	SkippedCopies int   `json:"skipped_copies"`
 	Bytes         int64 `json:"bytes"`
-	// ETagChanged counts copies whose ETag differs from their source's:
-	// silver names files by ETag, so those rows are not deduplicated
-	// against the original's (logged as replay.etag_changed).
+	// ETagChanged counts copies whose ETag differs from their source's
+	// (logged as replay.etag_changed). Their rows still land on the
+	// source's silver files, through the content identity they carry.
 	ETagChanged int `json:"etag_changed"`
 	// CopyList is the key of the copy list in the silver bucket ("" when
 	// nothing was copied).
@@ -366,7 +387,7 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 		}
 		out.InWindow++
 		dst := p.DestKey(t.cfg.BronzePrefix, key)
-		oi, err := t.store.Copy(ctx, req.BronzeBucket, key, req.BronzeBucket, dst, nil)
+		src, oi, err := t.copyOne(ctx, req.BronzeBucket, key, dst)
 		if err != nil {
 			if fault.Is(err, fault.NotFound) {
 				// Deleted since it was listed: nothing to replay.
@@ -376,11 +397,16 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 			}
 			return storeErr(err, "copy s3://%s/%s to %s", req.BronzeBucket, key, dst)
 		}
-		if etag != "" && oi.ETag != etag {
+		identity := work.ContentETagOf(src)
+		if oi.ETag != src.ETag {
 			out.ETagChanged++
-			t.log.Warn("replay.etag_changed", "source", key, "source_etag", etag, "copy", dst, "copy_etag", oi.ETag)
+			t.log.Info("replay.etag_changed", "source", key, "source_etag", src.ETag, "copy", dst, "copy_etag", oi.ETag, "content_etag", identity)
 		}
-		copies = append(copies, Copy{DestKey: dst, ETag: oi.ETag, SourceKey: key, SourceETag: etag, Size: oi.Size})
+		c := Copy{DestKey: dst, ETag: oi.ETag, SourceKey: key, SourceETag: src.ETag, Size: oi.Size}
+		if identity != oi.ETag {
+			c.ContentETag = identity
+		}
+		copies = append(copies, c)
 		out.Copied++
 		out.Bytes += oi.Size
 		return nil
@@ -430,6 +456,35 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 	t.log.Info("replay.done", "execution", req.ExecutionName, "listed", out.Listed, "in_window", out.InWindow,
 		"copied", out.Copied, "skipped_copies", out.SkippedCopies, "window_start", p.start, "window_end", p.end)
 	return out, nil
+}
+
+// copyAttempts bounds the Head+Copy rounds when the source keeps changing
+// between the two.
+const copyAttempts = 3
+
+// copyOne copies bucket/key to dst with the source's content identity in
+// the copy's metadata, pinned to the version the identity was read from. It
+// returns the source version copied and the copy.
+func (t *Task) copyOne(ctx context.Context, bucket, key, dst string) (objstore.ObjectInfo, objstore.ObjectInfo, error) {
+	var err error
+	for attempt := 1; attempt <= copyAttempts; attempt++ {
+		var src, oi objstore.ObjectInfo
+		if src, err = t.store.Head(ctx, bucket, key); err != nil {
+			return src, oi, err
+		}
+		meta := make(map[string]string, len(src.Metadata)+1)
+		for k, v := range src.Metadata {
+			meta[k] = v
+		}
+		meta[work.ContentETagMeta] = work.ContentETagOf(src)
+		oi, err = t.store.Copy(ctx, bucket, key, bucket, dst, &objstore.CopyOptions{IfMatch: src.ETag, Metadata: meta})
+		if !fault.Is(err, fault.PreconditionFailed) {
+			return src, oi, err
+		}
+		// Overwritten between the Head and the Copy: read it again.
+		t.log.Info("replay.source_changed", "key", key, "etag", src.ETag, "attempt", attempt)
+	}
+	return objstore.ObjectInfo{}, objstore.ObjectInfo{}, err
 }
 
 // batchID names a batch by its items, so a retried batch overwrites its own

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/objstore/copyetag"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+	"github.com/serverless-elt/elt/internal/work"
 )
 
 // t0 is the execution start; objects are written at chosen times before it.
@@ -301,27 +303,136 @@ func TestInvalidInput(t *testing.T) {
 	}
 }
 
-// newETagStore gives copies a fresh ETag, as S3 does when one CopyObject
-// copies a multipart-uploaded object ("<md5>-<parts>" becomes a plain MD5).
-type newETagStore struct{ objstore.Store }
-
-func (s newETagStore) Copy(ctx context.Context, sb, sk, db, dk string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
-	oi, err := s.Store.Copy(ctx, sb, sk, db, dk, opts)
-	oi.ETag = "0123456789abcdef0123456789abcdef"
-	return oi, err
-}
-
+// Under a store whose copies get a new ETag (S3 copying a multipart
+// upload), the copies are counted as changed and carry the source's ETag
+// as their content identity (metadata and copy list), so their silver
+// files keep the source's names.
 func TestETagChangedIsCounted(t *testing.T) {
 	f := newFixture(t, Config{})
 	seed(t, f)
-	task, _ := New(Deps{Store: newETagStore{f.store}}, Config{})
+	st := copyetag.Wrap(f.store)
+	task, _ := New(Deps{Store: st}, Config{})
 	out, err := task.Handle(context.Background(), Input{Request: request(func(r *Request) { r.WindowHours = hours(1) })})
 	if err != nil || out.Copied != 2 || out.ETagChanged != 2 {
 		t.Fatalf("out %+v %v", out, err)
 	}
 	for _, c := range sortedCopies(t, f, "run-1") {
-		if c.ETag != "0123456789abcdef0123456789abcdef" || c.SourceETag == c.ETag {
-			t.Fatalf("copy %+v", c)
+		src, _ := f.store.Head(context.Background(), "bronze", c.SourceKey)
+		if c.ETag != copyetag.CopyETag(src.ETag) || c.SourceETag != src.ETag || c.ContentETag != src.ETag || c.Identity() != src.ETag {
+			t.Fatalf("copy %+v (source ETag %s)", c, src.ETag)
 		}
+		head, err := st.Head(context.Background(), "bronze", c.DestKey)
+		if err != nil || head.ETag != c.ETag || work.ContentETagOf(head) != src.ETag {
+			t.Fatalf("copy object %+v %v", head, err)
+		}
+	}
+}
+
+// Every copy carries the source's content identity: the source's own
+// elt-content-etag when it has one (a copy of a copy), else its ETag; the
+// source's other metadata is kept.
+func TestCopyCarriesContentIdentity(t *testing.T) {
+	tests := []struct {
+		name     string
+		meta     map[string]string
+		identity func(etag string) string
+	}{
+		{"plain source", nil, func(etag string) string { return etag }},
+		{"source with other metadata", map[string]string{"origin": "upload"}, func(etag string) string { return etag }},
+		{"source that is itself a copy", map[string]string{work.ContentETagMeta: "0123456789abcdef0123456789abcdef-4", "origin": "upload"},
+			func(string) string { return "0123456789abcdef0123456789abcdef-4" }},
+		{"source with unusable metadata", map[string]string{work.ContentETagMeta: "../x"}, func(etag string) string { return etag }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, Config{})
+			f.clock.now = t0.Add(-time.Hour)
+			src, err := f.store.Put(ctx, "bronze", "bronze/shipments/a.jsonl", strings.NewReader("{}\n"), &objstore.PutOptions{Metadata: tc.meta})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.now = t0
+			out, err := f.task.Handle(ctx, Input{Request: request(nil)})
+			if err != nil || out.Copied != 1 || out.ETagChanged != 0 {
+				t.Fatalf("out %+v %v", out, err)
+			}
+			want := tc.identity(src.ETag)
+			cs := sortedCopies(t, f, "run-1")
+			if len(cs) != 1 || cs[0].Identity() != want || cs[0].ETag != src.ETag {
+				t.Fatalf("copies %+v, want identity %s", cs, want)
+			}
+			if (cs[0].ContentETag != "") != (want != src.ETag) {
+				t.Fatalf("copy list content_etag %q: want it only when it differs from the ETag", cs[0].ContentETag)
+			}
+			head, err := f.store.Head(ctx, "bronze", cs[0].DestKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head.Metadata[work.ContentETagMeta] != want {
+				t.Fatalf("copy metadata %v, want %s=%s", head.Metadata, work.ContentETagMeta, want)
+			}
+			if tc.meta["origin"] != "" && head.Metadata["origin"] != tc.meta["origin"] {
+				t.Fatalf("copy metadata %v lost the source's origin", head.Metadata)
+			}
+		})
+	}
+}
+
+// rewriteStore overwrites the source just before the first changes Copy
+// calls, as a producer racing the replay would.
+type rewriteStore struct {
+	objstore.Store
+	changes int
+	n       int
+}
+
+func (s *rewriteStore) Copy(ctx context.Context, sb, sk, db, dk string, opts *objstore.CopyOptions) (objstore.ObjectInfo, error) {
+	if s.n < s.changes {
+		s.n++
+		if _, err := s.Store.Put(ctx, sb, sk, strings.NewReader(fmt.Sprintf("{\"v\":%d}\n", s.n)), nil); err != nil {
+			return objstore.ObjectInfo{}, err
+		}
+	}
+	return s.Store.Copy(ctx, sb, sk, db, dk, opts)
+}
+
+// A source overwritten between the Head and the Copy is read again, so the
+// identity a copy carries is always that of the content it holds; a source
+// that never holds still is a retriable failure.
+func TestSourceChangedDuringCopy(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes int
+		wantErr bool
+	}{
+		{"changed once", 1, false},
+		{"changed on every attempt", copyAttempts, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, Config{})
+			f.put(t, "bronze/shipments/a.jsonl", time.Hour)
+			st := &rewriteStore{Store: f.store, changes: tc.changes}
+			task, _ := New(Deps{Store: st}, Config{})
+			out, err := task.Handle(ctx, Input{Request: request(nil)})
+			if tc.wantErr {
+				var e *Error
+				if !errors.As(err, &e) || e.ErrorName() != ErrStoreUnavailable {
+					t.Fatalf("err %v, want %s", err, ErrStoreUnavailable)
+				}
+				return
+			}
+			if err != nil || out.Copied != 1 {
+				t.Fatalf("out %+v %v", out, err)
+			}
+			cs := sortedCopies(t, f, "run-1")
+			cur, _ := f.store.Head(ctx, "bronze", "bronze/shipments/a.jsonl")
+			cp, _ := f.store.Head(ctx, "bronze", cs[0].DestKey)
+			if cs[0].SourceETag != cur.ETag || cp.ETag != cur.ETag || cp.Metadata[work.ContentETagMeta] != cur.ETag {
+				t.Fatalf("copy %+v of %+v: want the current version and its identity", cp, cur)
+			}
+		})
 	}
 }

@@ -3,11 +3,13 @@
 // just that some Parquet appeared.
 //
 // The replay's copy lists (ops/replay/<execution name>/copies-*.json in the
-// silver bucket) name every copied object (key and ETag). Transform writes a
-// receipt per chunk of each object it processed, after that chunk's outputs
-// (tasks/transform, _receipts/<etag>/c<chunk>/<sha256(bucket/key)[:16]>.json).
-// A copied object has landed when receipts exist for all its chunks, each
-// naming that very copy (bucket, key, ETag), and every file a receipt names
+// silver bucket) name every copied object (key, ETag and content identity).
+// Transform writes a receipt per chunk of each object it processed, after
+// that chunk's outputs (tasks/transform,
+// _receipts/<content identity>/c<chunk>/<sha256(bucket/key)[:16]>.json; the
+// identity is the copy's ETag unless S3 gave the copy a new one, then its
+// source's). A copied object has landed when receipts exist for all its
+// chunks, each naming that very copy (bucket, key, ETag, identity), and every file a receipt names
 // exists and holds the rows the receipt states (Parquet: the footer's row
 // count; quarantine JSONL: the object exists). The answer is an output:
 // "not ready yet" is not an error, so the workflow's Choice decides whether
@@ -109,6 +111,7 @@ func storeErr(err error, format string, args ...any) error {
 // copied is one replayed object to find.
 type copied struct {
 	bucket, key, etag string
+	identity          string // content identity: its receipts' prefix
 }
 
 // Handle polls once.
@@ -130,12 +133,12 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 		if err := ctx.Err(); err != nil {
 			return Output{}, err
 		}
-		byHash, ok := receipts[c.etag]
+		byHash, ok := receipts[c.identity]
 		if !ok {
-			if byHash, err = t.receiptIndex(ctx, in.SilverBucket, c.etag); err != nil {
+			if byHash, err = t.receiptIndex(ctx, in.SilverBucket, c.identity); err != nil {
 				return Output{}, err
 			}
-			receipts[c.etag] = byHash
+			receipts[c.identity] = byHash
 		}
 		rows, why, err := t.landed(ctx, in.SilverBucket, prefix, c, byHash[transform.SourceHash(c.bucket, c.key)])
 		if err != nil {
@@ -180,7 +183,7 @@ func (t *Task) copies(ctx context.Context, bucket, dir string) ([]copied, error)
 				k := [2]string{l.BronzeBucket, c.DestKey}
 				if !seen[k] {
 					seen[k] = true
-					out = append(out, copied{bucket: l.BronzeBucket, key: c.DestKey, etag: c.ETag})
+					out = append(out, copied{bucket: l.BronzeBucket, key: c.DestKey, etag: c.ETag, identity: c.Identity()})
 				}
 			}
 		}
@@ -192,9 +195,9 @@ func (t *Task) copies(ctx context.Context, bucket, dir string) ([]copied, error)
 	return out, nil
 }
 
-// receiptIndex lists the receipts of one ETag by source hash.
-func (t *Task) receiptIndex(ctx context.Context, bucket, etag string) (map[string][]string, error) {
-	prefix := transform.ReceiptObjectPrefix(etag)
+// receiptIndex lists the receipts of one content identity by source hash.
+func (t *Task) receiptIndex(ctx context.Context, bucket, identity string) (map[string][]string, error) {
+	prefix := transform.ReceiptObjectPrefix(identity)
 	idx := map[string][]string{}
 	token := ""
 	for {
@@ -232,8 +235,8 @@ func (t *Task) landed(ctx context.Context, bucket, silverPrefix string, c copied
 			}
 			return 0, "", err
 		}
-		if r.Bucket != c.bucket || r.Key != c.key || r.ETag != c.etag {
-			continue // another object whose bucket/key hashes alike: not ours
+		if r.Bucket != c.bucket || r.Key != c.key || r.ETag != c.etag || r.Identity() != c.identity {
+			continue // another object whose bucket/key hashes alike, or another version: not ours
 		}
 		if chunks >= 0 && r.Chunks != chunks {
 			return 0, fmt.Sprintf("receipts disagree on the chunk count (%d, %d)", chunks, r.Chunks), nil

@@ -16,6 +16,7 @@ import (
 	"github.com/serverless-elt/elt/internal/bus"
 	"github.com/serverless-elt/elt/internal/chunk"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/objstore/copyetag"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 	"github.com/serverless-elt/elt/internal/records"
 	"github.com/serverless-elt/elt/internal/silver"
@@ -34,8 +35,10 @@ func (nopBus) Put(context.Context, []bus.Event) error { return nil }
 // objects copied, one of them in several chunks.
 type world struct {
 	store *fsstore.Store
-	tf    *transform.Handler
-	poll  *Task
+	// st is what the tasks use: store, or a wrapper of it.
+	st   objstore.Store
+	tf   *transform.Handler
+	poll *Task
 	// copies are the replayed objects (dest keys), rows their good records.
 	copies []objstore.ObjectInfo
 	rows   int64
@@ -47,19 +50,26 @@ func shipment(i int) string {
 	return fmt.Sprintf(`{"record_type":"shipments","event_id":"s%d","shipment_id":"S%d","origin":"Lyon","destination":"Oslo","carrier":"DHL","weight_kg":%d.5,"event_time":"2024-05-01T10:00:00Z"}`, i, i, i)
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldOn(t, nil) }
+
+// newWorldOn runs the tasks on wrap(store) when wrap is not nil.
+func newWorldOn(t *testing.T, wrap func(objstore.Store) objstore.Store) *world {
 	t.Helper()
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir(), fsstore.Options{Now: func() time.Time { return t0.Add(-time.Hour) }})
+	fs, err := fsstore.New(t.TempDir(), fsstore.Options{Now: func() time.Time { return t0.Add(-time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range []string{"bronze", "silver"} {
-		if err := st.CreateBucket(b); err != nil {
+		if err := fs.CreateBucket(b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w := &world{store: st}
+	var st objstore.Store = fs
+	if wrap != nil {
+		st = wrap(fs)
+	}
+	w := &world{store: fs, st: st}
 	var big strings.Builder
 	for i := 0; i < 12; i++ {
 		big.WriteString(shipment(i) + "\n")
@@ -99,16 +109,27 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-// transform runs chunks (nil: all) of an object as ingest would plan them.
+// transform runs chunks (nil: all) of an object as ingest would plan them
+// (with the content identity of oi, its Head).
 func (w *world) transform(t *testing.T, oi objstore.ObjectInfo, only []int) {
 	t.Helper()
+	w.transformAs(t, oi, only, work.ContentETagOf(oi))
+}
+
+// transformAs is transform with a given content identity ("" or the ETag:
+// none).
+func (w *world) transformAs(t *testing.T, oi objstore.ObjectInfo, only []int, identity string) {
+	t.Helper()
+	if identity == oi.ETag {
+		identity = ""
+	}
 	rngs := chunk.Plan(oi.Size, chunkBytes)
 	var in transform.Input
 	for i, r := range rngs {
 		if only != nil && !contains(only, i) {
 			continue
 		}
-		body, _ := work.Item{Bucket: oi.Bucket, Key: oi.Key, ETag: oi.ETag, Size: oi.Size, Range: r, Chunk: i, Chunks: len(rngs), Format: work.JSONL, IngestedAt: t0}.Encode()
+		body, _ := work.Item{Bucket: oi.Bucket, Key: oi.Key, ETag: oi.ETag, ContentETag: identity, Size: oi.Size, Range: r, Chunk: i, Chunks: len(rngs), Format: work.JSONL, IngestedAt: t0}.Encode()
 		in.Records = append(in.Records, transform.Message{MessageID: fmt.Sprint(i), Body: body})
 	}
 	out, err := w.tf.Handle(context.Background(), in)
@@ -237,6 +258,57 @@ func TestPollInputs(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.ErrorName() != ErrInvalidInput || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("err %v, want %s with %q", err, ErrInvalidInput, tc.msg)
+			}
+		})
+	}
+}
+
+// When S3 gives the copies new ETags (multipart sources), their receipts
+// are under the sources' identity: the poll finds them there, checks they
+// name the copy's own ETag, and is ready with the original rows once.
+// Receipts of the same copies written without the identity (a transform
+// from before it) are under the copies' ETags and do not count.
+func TestPollCopiesWithNewETag(t *testing.T) {
+	big, small := "bronze/replay/run-1/shipments/big.jsonl", "bronze/replay/run-1/shipments/small.jsonl"
+	tests := []struct {
+		name     string
+		identity bool
+		ready    bool
+		landed   int
+		rows     int64
+		missing  []string
+	}{
+		{"transformed with the content identity", true, true, 2, 13, []string{}},
+		{"transformed without it", false, false, 0, 0, []string{big, small}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorldOn(t, func(s objstore.Store) objstore.Store { return copyetag.Wrap(s) })
+			for _, k := range []string{"bronze/shipments/big.jsonl", "bronze/shipments/small.jsonl"} {
+				oi, _ := w.st.Head(context.Background(), "bronze", k)
+				w.transform(t, oi, nil)
+			}
+			before := w.silverFiles(t)
+			for _, c := range w.copies {
+				src, _ := w.st.Head(context.Background(), "bronze", strings.Replace(c.Key, "replay/run-1/", "", 1))
+				if c.ETag == src.ETag || work.ContentETagOf(c) != src.ETag {
+					t.Fatalf("copy %+v of %s: want a new ETag and the source's identity", c, src.ETag)
+				}
+				if tt.identity {
+					w.transform(t, c, nil)
+				} else {
+					w.transformAs(t, c, nil, "")
+				}
+			}
+			if after := w.silverFiles(t); tt.identity && fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Fatalf("silver files changed from %v to %v", before, after)
+			}
+			out, err := w.poll.Handle(context.Background(), Input{SilverBucket: "silver", SilverPrefix: "silver/", ExecutionName: "run-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Ready != tt.ready || out.ExpectedObjects != 2 || out.LandedObjects != tt.landed || out.Rows != tt.rows || fmt.Sprint(out.Missing) != fmt.Sprint(tt.missing) {
+				t.Fatalf("out %+v; want ready %v landed %d rows %d missing %v", out, tt.ready, tt.landed, tt.rows, tt.missing)
 			}
 		})
 	}

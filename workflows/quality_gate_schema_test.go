@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
@@ -62,5 +63,54 @@ func TestQualityGateSchemaAgreesWithTask(t *testing.T) {
 				t.Fatalf("task error %v; schema valid %v", err, tt.schemaValid)
 			}
 		})
+	}
+}
+
+// The gate's error policy, read off the generated definition: RunQuality
+// retries exactly the Lambda transients and Quality.StoreUnavailable (an
+// expectation failure is an output, and input or data errors would fail
+// again); every Task state catches States.ALL.
+func TestQualityGateErrorPolicy(t *testing.T) {
+	def, err := QualityGate().Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sm struct {
+		States map[string]struct {
+			Type  string
+			Retry []struct{ ErrorEquals []string }
+			Catch []struct {
+				ErrorEquals []string
+				Next        string
+			}
+		}
+	}
+	if err := json.Unmarshal(def, &sm); err != nil {
+		t.Fatal(err)
+	}
+	want := append(append([]string(nil), lambdaTransient...), "Quality.StoreUnavailable")
+	run := sm.States["RunQuality"]
+	if len(run.Retry) != 1 || strings.Join(run.Retry[0].ErrorEquals, ",") != strings.Join(want, ",") {
+		t.Fatalf("RunQuality retries %+v, want %v", run.Retry, want)
+	}
+	tasks := 0
+	for name, st := range sm.States {
+		if st.Type != "Task" {
+			continue
+		}
+		tasks++
+		if len(st.Catch) != 1 || st.Catch[0].ErrorEquals[0] != "States.ALL" {
+			t.Errorf("%s: catch %+v", name, st.Catch)
+		}
+		for _, r := range st.Retry {
+			for _, e := range r.ErrorEquals {
+				if strings.HasPrefix(e, "Quality.") && e != "Quality.StoreUnavailable" || e == "States.ALL" || e == "States.TaskFailed" {
+					t.Errorf("%s retries %s", name, e)
+				}
+			}
+		}
+	}
+	if tasks != 4 {
+		t.Fatalf("%d Task states", tasks)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -16,10 +17,19 @@ import (
 
 	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/engine"
+	"github.com/serverless-elt/elt/internal/bus"
+	"github.com/serverless-elt/elt/internal/chunk"
 	"github.com/serverless-elt/elt/internal/embedded"
+	"github.com/serverless-elt/elt/internal/ledger/boltledger"
 	"github.com/serverless-elt/elt/internal/objstore"
+	"github.com/serverless-elt/elt/internal/objstore/copyetag"
+	"github.com/serverless-elt/elt/internal/queue/boltqueue"
+	"github.com/serverless-elt/elt/internal/records"
+	"github.com/serverless-elt/elt/internal/silver"
+	"github.com/serverless-elt/elt/internal/work"
 	"github.com/serverless-elt/elt/tasks/replay"
 	"github.com/serverless-elt/elt/tasks/silverpoll"
+	"github.com/serverless-elt/elt/tasks/transform"
 	"github.com/serverless-elt/elt/tasks/validateinput"
 	"github.com/serverless-elt/elt/workflows"
 )
@@ -132,14 +142,76 @@ func silverRows(t *testing.T, st objstore.Store) []string {
 // through a distributed Map over the bronze listing, the stack's hot path
 // processes the copies while the workflow waits, and the poll proves they
 // landed. Silver must hold every record exactly once afterwards.
+//
+// It runs twice: on the embedded store, whose copies keep their source's
+// ETag, and on the same store wrapped so that copies get a new ETag, as S3
+// gives the CopyObject of a multipart-uploaded object (copyetag). The
+// second is the AWS case the content identity (elt-content-etag) is for.
 func TestOpsReplayEndToEnd(t *testing.T) {
-	ctx := context.Background()
-	seeded := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
-	clk := &vclock{now: seeded}
-	stack, err := embedded.Open(ctx, embedded.Config{DataDir: t.TempDir(), Now: clk.Now, Sleep: clk.Sleep, Settle: -1, ChunkBytes: 1500})
+	tests := []struct {
+		name     string
+		newETags bool
+	}{
+		{"copies keep the ETag", false},
+		{"copies get new ETags as on S3 for multipart sources", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { runOpsReplayEndToEnd(t, tc.newETags) })
+	}
+}
+
+// openStack opens the embedded stack on a fresh data dir; with newETags its
+// store (for every task: ingest, transform, replay, poll, listing) is
+// wrapped so that copies get a new ETag.
+func openStack(t *testing.T, clk *vclock, newETags bool) *embedded.Stack {
+	t.Helper()
+	cfg := embedded.Config{DataDir: t.TempDir(), Now: clk.Now, Sleep: clk.Sleep, Settle: -1, ChunkBytes: 1500}
+	if !newETags {
+		stack, err := embedded.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stack
+	}
+	cfg = cfg.WithDefaults()
+	fs, err := embedded.OpenStore(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := copyetag.Wrap(fs)
+	q, err := boltqueue.Open(filepath.Join(cfg.DataDir, "queue.db"), boltqueue.Options{
+		VisibilityTimeout: cfg.VisibilityTimeout, MaxReceiveCount: cfg.MaxReceiveCount, Now: cfg.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := boltledger.Open(filepath.Join(cfg.DataDir, "ledger.db"), boltledger.Options{Now: cfg.Now})
+	if err != nil {
+		q.Close()
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	stack, err := embedded.New(cfg, embedded.Backends{Store: st, Queue: q, Ledger: l, Closers: []io.Closer{q, l}}, embedded.Handlers{
+		Plan: chunk.Plan,
+		Transform: func(b bus.Bus) (embedded.TransformFunc, error) {
+			return embedded.TransformHandler(transform.New(st, b, records.Default(), cfg.Now, cfg.Log, transform.Config{
+				Bucket: cfg.SilverBucket, Layout: silver.Layout{SilverPrefix: cfg.SilverPrefix, QuarantinePrefix: cfg.QuarantinePrefix},
+				TempDir: tmp, Concurrency: 1,
+			})), nil
+		},
+	})
+	if err != nil {
+		q.Close()
+		l.Close()
+		t.Fatal(err)
+	}
+	return stack
+}
+
+func runOpsReplayEndToEnd(t *testing.T, newETags bool) {
+	ctx := context.Background()
+	seeded := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	clk := &vclock{now: seeded}
+	stack := openStack(t, clk, newETags)
 	defer stack.Close()
 	st := stack.Store()
 
@@ -255,6 +327,17 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 	if strings.Join(copies, ",") != strings.Join(want, ",") {
 		t.Fatalf("copies %v, want %v", copies, want)
 	}
+	// Every copy carries its source's ETag as content identity; under the
+	// S3-like store the copy's own ETag differs from it.
+	for _, c := range copyList(t, st, "ops-e2e-1") {
+		head, err := st.Head(ctx, "bronze", c.DestKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := work.ContentETagOf(head); got != c.SourceETag || c.Identity() != c.SourceETag || (c.ETag != c.SourceETag) != newETags {
+			t.Fatalf("copy %+v: identity %s (object ETag %s), new ETags %v", c, got, head.ETag, newETags)
+		}
+	}
 
 	// The same execution name again: the same window, the same keys
 	// (overwritten, not added), earlier copies not copied, silver unchanged.
@@ -292,11 +375,22 @@ func TestOpsReplayEndToEnd(t *testing.T) {
 // copyKeys lists the dest keys of an execution's copy lists.
 func copyKeys(t *testing.T, st objstore.Store, exec string) []string {
 	t.Helper()
+	var keys []string
+	for _, c := range copyList(t, st, exec) {
+		keys = append(keys, c.DestKey)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// copyList reads every copy of an execution's copy lists.
+func copyList(t *testing.T, st objstore.Store, exec string) []replay.Copy {
+	t.Helper()
 	page, err := st.List(context.Background(), "silver", objstore.ListOptions{Prefix: replay.CopyListDir(exec)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keys []string
+	var all []replay.Copy
 	for _, o := range page.Objects {
 		rc, _, err := st.Get(context.Background(), "silver", o.Key, nil)
 		if err != nil {
@@ -308,10 +402,7 @@ func copyKeys(t *testing.T, st objstore.Store, exec string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range l.Copies {
-			keys = append(keys, c.DestKey)
-		}
+		all = append(all, l.Copies...)
 	}
-	sort.Strings(keys)
-	return keys
+	return all
 }

@@ -25,9 +25,15 @@ module "quality" {
   # compacted partition lives under silver_compacted/).
   environment = merge(local.common_env, var.glue_enabled ? { ELT_GLUE_DATABASE = local.glue_database } : {})
   policy_statements = concat([
-    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*"] }] },
+    { sid = "ListSilver", actions = ["s3:ListBucket"], resources = [module.silver.arn], conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["${local.silver_root}*", "${local.compacted_root}*", "${local.ge_root}suites/*", "${local.ge_quarantine}*"] }] },
     { sid = "ReadSilver", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.silver_root}*", "${module.silver.arn}/${local.compacted_root}*"] },
+    # A suite override (ge/suites/<type>.json) and the partition's quarantine
+    # marker are read (HeadObject needs GetObject, and a missing key answers
+    # 404 rather than 403 only with ListBucket on its prefix, granted above).
+    { sid = "ReadSuitesAndMarkers", actions = ["s3:GetObject"], resources = ["${module.silver.arn}/${local.ge_root}suites/*", "${module.silver.arn}/${local.ge_quarantine}*"] },
     { sid = "WriteResults", actions = ["s3:PutObject"], resources = ["${module.silver.arn}/${local.ge_root}*"] },
+    # A passing run lifts the partition's earlier quarantine marker.
+    { sid = "LiftQuarantine", actions = ["s3:DeleteObject"], resources = ["${module.silver.arn}/${local.ge_quarantine}*"] },
     ], var.glue_enabled ? [
     { sid = "PartitionLocation", actions = ["glue:GetPartition"], resources = [local.glue_catalog, local.glue_db_arn, local.glue_tables] },
   ] : [])

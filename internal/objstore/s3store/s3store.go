@@ -336,8 +336,9 @@ func copySource(bucket, key string) string {
 // Without opts.Metadata it is one CopyObject with MetadataDirective COPY.
 // With it, MetadataDirective REPLACE, which on S3 also resets the system
 // metadata, so the source is read with HeadObject first and its content
-// type passed on ("Copying objects" in the S3 user guide: "you can't
-// update only part of the metadata"). IfMatch is sent as
+// type, encoding, language, disposition and cache control passed on
+// ("Copying objects" in the S3 user guide: "you can't update only part of
+// the metadata"). IfMatch is sent as
 // x-amz-copy-source-if-match, which makes it exact on S3, and also checked
 // against a HeadObject of the source first, for servers that ignore the
 // header (gofakes3 v1.2.0 does).
@@ -369,6 +370,10 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 			in.MetadataDirective = types.MetadataDirectiveReplace
 			in.Metadata = opts.Metadata
 			in.ContentType = head.ContentType
+			in.ContentEncoding = head.ContentEncoding
+			in.ContentLanguage = head.ContentLanguage
+			in.ContentDisposition = head.ContentDisposition
+			in.CacheControl = head.CacheControl
 		}
 	}
 	if _, err := s.c.CopyObject(cctx, in); err != nil {

@@ -160,11 +160,14 @@ func TestMissingBucket(t *testing.T) {
 	}
 }
 
-// recorder keeps the headers of every CopyObject request it forwards.
+// recorder keeps the headers of every CopyObject request it forwards, and
+// adds headHeaders to HeadObject responses: S3 returns the Cache-Control
+// and Content-Language an object was put with, gofakes3 v1.2.0 drops them.
 type recorder struct {
-	inner  aws.HTTPClient
-	mu     sync.Mutex
-	copies []http.Header
+	inner       aws.HTTPClient
+	headHeaders map[string]string
+	mu          sync.Mutex
+	copies      []http.Header
 }
 
 func (r *recorder) Do(req *http.Request) (*http.Response, error) {
@@ -173,7 +176,15 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 		r.copies = append(r.copies, req.Header.Clone())
 		r.mu.Unlock()
 	}
-	return r.inner.Do(req)
+	resp, err := r.inner.Do(req)
+	if err == nil && req.Method == http.MethodHead {
+		for k, v := range r.headHeaders {
+			if resp.Header.Get(k) == "" {
+				resp.Header.Set(k, v)
+			}
+		}
+	}
+	return resp, err
 }
 
 // TestCopyWireFormat checks what goes over the wire, since gofakes3 merges
@@ -187,7 +198,7 @@ func TestCopyWireFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{inner: cfg.HTTPClient}
+	rec := &recorder{inner: cfg.HTTPClient, headHeaders: map[string]string{"Cache-Control": "no-cache", "Content-Language": "en"}}
 	cfg.HTTPClient = rec
 	st := s3store.New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), s3store.Options{})
 	b := newBucket(t)
@@ -231,6 +242,9 @@ func TestCopyWireFormat(t *testing.T) {
 			}
 			if tc.contentType != "" && h.Get("Content-Type") != tc.contentType {
 				t.Errorf("Content-Type %q, want the source's %q", h.Get("Content-Type"), tc.contentType)
+			}
+			if tc.directive == "REPLACE" && (h.Get("Cache-Control") != "no-cache" || h.Get("Content-Language") != "en") {
+				t.Errorf("Cache-Control %q, Content-Language %q: want the source's", h.Get("Cache-Control"), h.Get("Content-Language"))
 			}
 			if got := h.Get("X-Amz-Copy-Source"); got != b+"/bronze/a%20b.jsonl" {
 				t.Errorf("x-amz-copy-source %q", got)

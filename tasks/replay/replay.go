@@ -7,7 +7,8 @@
 // row lands twice.
 //
 // Silver files are named by the source's content identity, not by the
-// copy's ETag: S3 gives the copy of a multipart-uploaded object a new ETag.
+// copy's ETag: S3 gives the copy of a multipart-uploaded object a new ETag,
+// and in an SSE-KMS bucket every copy gets one.
 // So every copy carries user metadata elt-content-etag (work.ContentETagMeta)
 // = the source's content identity (its own elt-content-etag if it has one,
 // else its ETag), which ingest reads with its HEAD. The copy is pinned to

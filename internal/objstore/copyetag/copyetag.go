@@ -1,11 +1,14 @@
 // Package copyetag wraps an objstore.Store so that copies get a new ETag,
 // as S3 gives one: CopyObject of an object uploaded in parts (ETag
 // "<md5 of part md5s>-<parts>", e.g. anything over 8 MiB sent by
-// `aws s3 cp`) yields a copy whose ETag is the plain MD5 of the content
-// ("Checking object integrity" in the S3 user guide: the ETag of a
-// multipart object is not an MD5 of its data). fsstore, like gofakes3,
-// keeps the source's ETag on a copy, so tests of replay idempotence need
-// this wrapper to meet the S3 case.
+// `aws s3 cp`) yields a copy whose ETag is the plain MD5 of the content,
+// and in a bucket encrypted with SSE-KMS (as this project's Terraform
+// makes them) no ETag is an MD5 of the data, so a copy's differs from its
+// source's whatever its size (S3 API reference, Object: "Objects created
+// by the PUT Object, POST Object, or Copy operation ... encrypted by SSE-C
+// or SSE-KMS, have ETags that are not an MD5 digest of their object
+// data"). fsstore, like gofakes3, keeps the source's ETag on a copy, so
+// tests of replay idempotence need this wrapper to meet the S3 case.
 //
 // Every object written by Copy through the wrapper reports
 // md5(inner ETag + "/copy") instead of its inner ETag, in Copy, Head, Get,

@@ -3,6 +3,7 @@ package silver
 import (
 	"hash/maphash"
 	"math/bits"
+	"sync"
 )
 
 // idSet is the per-chunk set of event ids seen, for deduplication. A chunk
@@ -21,15 +22,34 @@ type idSet struct {
 	ends  []int
 }
 
+// idSets recycles dedupe tables between chunks. A table is megabytes and a
+// worker converts chunk after chunk: reusing the last one (clearing it is
+// cheap) keeps the heap from holding an old and a new table at once and
+// saves touching fresh pages, which page faults make expensive. A pool has
+// no observable state: a table taken from it is reset first.
+var idSets sync.Pool
+
 // newIDSet sizes the table for about expect ids (0: a small default).
 func newIDSet(expect int) *idSet {
 	size := 1 << 12
 	if expect > 0 {
 		size = 1 << bits.Len(uint(2*expect))
 	}
+	if s, ok := idSets.Get().(*idSet); ok {
+		if len(s.slots) == size {
+			clear(s.slots)
+			s.data, s.ends = s.data[:0], s.ends[:0]
+			s.seed = maphash.MakeSeed()
+			return s
+		}
+		idSets.Put(s) // another size: leave it for a chunk that fits
+	}
 	return &idSet{seed: maphash.MakeSeed(), slots: make([]uint64, size),
 		data: make([]byte, 0, 16*size/2), ends: make([]int, 0, size/2)}
 }
+
+// release gives the table back for reuse; s must not be used afterwards.
+func (s *idSet) release() { idSets.Put(s) }
 
 func (s *idSet) len() int { return len(s.ends) }
 

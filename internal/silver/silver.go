@@ -451,4 +451,8 @@ func (c *ChunkWriter) Abort() {
 	if c.err == nil {
 		c.err = errors.New("silver: chunk writer closed")
 	}
+	// Nothing reads the dedupe set once closed (Add and Stats check c.err).
+	c.pending = pendingID{}
+	c.seen.release()
+	c.seen = nil
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/serverless-elt/elt/internal/ledger"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/queue"
+	"github.com/serverless-elt/elt/internal/work"
 	"github.com/serverless-elt/elt/tasks/ingest"
 )
 
@@ -43,6 +44,10 @@ type Config struct {
 	SilverBucket     string // default "silver"
 	SilverPrefix     string // default "silver/"
 	QuarantinePrefix string // default "quarantine/" (in the silver bucket)
+	// ReplayCopyPrefixes hold replay copies (default <BronzePrefix>replay/,
+	// as on AWS): the only bronze keys whose elt-content-etag metadata
+	// ingest and replay believe. Replays' dest_prefix_base belongs under one.
+	ReplayCopyPrefixes []string
 
 	// ChunkBytes bounds one JSONL work item (default 64 MiB).
 	ChunkBytes int64
@@ -103,6 +108,9 @@ func (c Config) WithDefaults() Config {
 	def(&c.SilverPrefix, "silver/")
 	def(&c.QuarantinePrefix, "quarantine/")
 	def(&c.Owner, "embedded")
+	if c.ReplayCopyPrefixes == nil {
+		c.ReplayCopyPrefixes = work.DefaultCopyPrefixes(c.BronzePrefix)
+	}
 	if c.ChunkBytes <= 0 {
 		c.ChunkBytes = ingest.DefaultChunkBytes
 	}
@@ -204,7 +212,7 @@ func New(cfg Config, b Backends, h Handlers, rules ...Rule) (*Stack, error) {
 		return nil, err
 	}
 	s := &Stack{cfg: cfg, b: b, events: events}
-	ih, err := ingest.New(ingest.Config{ChunkBytes: cfg.ChunkBytes, Lease: cfg.IngestLease, Owner: cfg.Owner}, ingest.Deps{
+	ih, err := ingest.New(ingest.Config{ChunkBytes: cfg.ChunkBytes, Lease: cfg.IngestLease, Owner: cfg.Owner, CopyPrefixes: cfg.ReplayCopyPrefixes}, ingest.Deps{
 		Store: b.Store, Queue: b.Queue, Ledger: b.Ledger, Plan: h.Plan,
 		Now: cfg.Now, Sleep: cfg.Sleep, Log: cfg.Log,
 	})

@@ -28,7 +28,9 @@ const (
 )
 
 // Ingest serves S3 ObjectCreated notifications (tasks/ingest). It needs
-// ELT_QUEUE_URL and ELT_LEDGER_TABLE; ELT_CHUNK_BYTES is optional.
+// ELT_QUEUE_URL and ELT_LEDGER_TABLE; ELT_CHUNK_BYTES is optional, and
+// ELT_REPLAY_COPY_PREFIXES (default <ELT_BRONZE_PREFIX>replay/) are the
+// only keys whose elt-content-etag metadata it believes.
 func Ingest(ctx context.Context, rt *Runtime) (Handler, error) {
 	queueURL, err := Required(rt.Env, EnvQueueURL)
 	if err != nil {
@@ -39,6 +41,14 @@ func Ingest(ctx context.Context, rt *Runtime) (Handler, error) {
 		return nil, err
 	}
 	chunkBytes, err := Int64(rt.Env, EnvChunkBytes, ingest.DefaultChunkBytes)
+	if err != nil {
+		return nil, err
+	}
+	bronzePrefix, err := prefix(rt.Env, EnvBronzePrefix, DefaultBronzePrefix)
+	if err != nil {
+		return nil, err
+	}
+	copies, err := copyPrefixes(rt.Env, bronzePrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +74,7 @@ func Ingest(ctx context.Context, rt *Runtime) (Handler, error) {
 		if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 			owner = "ingest/" + lc.AwsRequestID
 		}
-		h, err := ingest.New(ingest.Config{ChunkBytes: chunkBytes, Owner: owner}, deps)
+		h, err := ingest.New(ingest.Config{ChunkBytes: chunkBytes, Owner: owner, CopyPrefixes: copies}, deps)
 		if err != nil {
 			return nil, err
 		}

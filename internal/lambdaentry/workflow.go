@@ -7,6 +7,7 @@ import (
 	"github.com/serverless-elt/elt/internal/catalog/gluecatalog"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/s3store"
+	"github.com/serverless-elt/elt/internal/work"
 	"github.com/serverless-elt/elt/tasks/compact"
 	"github.com/serverless-elt/elt/tasks/crawl"
 	"github.com/serverless-elt/elt/tasks/quality"
@@ -16,8 +17,30 @@ import (
 )
 
 // EnvReplayCopyPrefixes lists (comma-separated) prefixes that hold replay
-// copies, which replay never copies again.
+// copies, which replay never copies again and the only keys whose
+// elt-content-etag metadata ingest and replay believe. Unset: <bronze
+// prefix>replay/ (work.DefaultCopyPrefixes), where the Terraform IAM lets
+// replay write.
 const EnvReplayCopyPrefixes = "ELT_REPLAY_COPY_PREFIXES"
+
+// copyPrefixes reads ELT_REPLAY_COPY_PREFIXES; every prefix must lie under
+// bronzePrefix (copies re-enter ingest there).
+func copyPrefixes(env Env, bronzePrefix string) ([]string, error) {
+	var copies []string
+	for _, p := range strings.Split(env(EnvReplayCopyPrefixes), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.HasPrefix(p, bronzePrefix) {
+			return nil, &ConfigError{Var: EnvReplayCopyPrefixes, Reason: "prefix " + p + " is not under " + EnvBronzePrefix + "=" + bronzePrefix}
+		}
+		copies = append(copies, strings.TrimSuffix(p, "/")+"/")
+	}
+	if len(copies) == 0 {
+		copies = work.DefaultCopyPrefixes(bronzePrefix)
+	}
+	return copies, nil
+}
 
 // The workflow tasks: one factory per task name (= Lambda handler name =
 // the ${<task>_function_arn} placeholder of workflows/*.asl.json). Each
@@ -40,23 +63,19 @@ func ValidateInput(ctx context.Context, rt *Runtime) (Handler, error) {
 // write the copy list under ops/replay/ in the silver bucket. As a
 // distributed Map batch it gets {"BatchInput", "Items"}; directly, the
 // request. ELT_BRONZE_PREFIX (default bronze/) is the prefix ingest watches;
-// ELT_REPLAY_COPY_PREFIXES are prefixes of earlier copies.
+// ELT_REPLAY_COPY_PREFIXES are prefixes of earlier copies (default
+// <bronze prefix>replay/), never copied again and the only sources whose
+// content identity a copy inherits.
 func Replay(ctx context.Context, rt *Runtime) (Handler, error) {
 	bronzePrefix, err := prefix(rt.Env, EnvBronzePrefix, DefaultBronzePrefix)
 	if err != nil {
 		return nil, err
 	}
-	var copies []string
-	for _, p := range strings.Split(rt.Env(EnvReplayCopyPrefixes), ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		if !strings.HasPrefix(p, bronzePrefix) {
-			return nil, &ConfigError{Var: EnvReplayCopyPrefixes, Reason: "prefix " + p + " is not under " + EnvBronzePrefix + "=" + bronzePrefix}
-		}
-		copies = append(copies, strings.TrimSuffix(p, "/")+"/")
+	copies, err := copyPrefixes(rt.Env, bronzePrefix)
+	if err != nil {
+		return nil, err
 	}
-	t, err := replay.New(replay.Deps{Store: s3Store(rt), Log: rt.Log}, replay.Config{BronzePrefix: bronzePrefix, CopyPrefixes: copies})
+	t, err := replay.New(replay.Deps{Store: s3Store(rt), Log: rt.Log}, replay.Config{BronzePrefix: bronzePrefix, CopyPrefixes: copies, TrustedPrefixes: copies})
 	if err != nil {
 		return nil, err
 	}

@@ -196,6 +196,7 @@ func TestWorkflowEntryConfigErrors(t *testing.T) {
 	}{
 		{"replay copy prefix outside bronze", Replay, map[string]string{EnvReplayCopyPrefixes: "elsewhere/"}, EnvReplayCopyPrefixes + ": prefix elsewhere/ is not under"},
 		{"replay absolute bronze prefix", Replay, map[string]string{EnvBronzePrefix: "/bronze"}, EnvBronzePrefix + ":"},
+		{"ingest copy prefix outside bronze", Ingest, map[string]string{EnvQueueURL: "http://q", EnvLedgerTable: "t", EnvReplayCopyPrefixes: "bronze/replay/,elsewhere/"}, EnvReplayCopyPrefixes + ": prefix elsewhere/ is not under"},
 		{"compact without database", Compact, map[string]string{}, EnvGlueDatabase + ": required but not set"},
 		{"compact_cleanup without database", CompactCleanup, map[string]string{}, EnvGlueDatabase + ": required but not set"},
 		{"list_partitions without database", ListPartitions, map[string]string{}, EnvGlueDatabase + ": required but not set"},
@@ -207,6 +208,36 @@ func TestWorkflowEntryConfigErrors(t *testing.T) {
 			_, err := tc.factory(context.Background(), &Runtime{Env: env(tc.env), Log: discard(), Now: time.Now})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCopyPrefixes: ingest and replay read the same list of replay copy
+// prefixes (the only keys whose content identity metadata is believed);
+// unset, it is <bronze prefix>replay/, where the Terraform IAM lets replay
+// write.
+func TestCopyPrefixes(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"unset", nil, []string{"bronze/replay/"}},
+		{"blank", map[string]string{EnvReplayCopyPrefixes: " , "}, []string{"bronze/replay/"}},
+		{"unset under another bronze prefix", map[string]string{EnvBronzePrefix: "raw"}, []string{"raw/replay/"}},
+		{"list, normalised", map[string]string{EnvReplayCopyPrefixes: "bronze/replay, bronze/archive/ "}, []string{"bronze/replay/", "bronze/archive/"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := env(tc.env)
+			bp, err := prefix(e, EnvBronzePrefix, DefaultBronzePrefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := copyPrefixes(e, bp)
+			if err != nil || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Fatalf("copyPrefixes = %q, %v; want %q", got, err, tc.want)
 			}
 		})
 	}

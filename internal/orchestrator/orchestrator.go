@@ -119,7 +119,7 @@ func Deps(cfg embedded.Config, log *slog.Logger) (taskset.Deps, error) {
 		log = cfg.Log
 	}
 	return taskset.Deps{
-		Store: st, Notifier: outbox, Catalog: cat, Now: cfg.Now, Log: log, BronzePrefix: cfg.BronzePrefix,
+		Store: st, Notifier: outbox, Catalog: cat, Now: cfg.Now, Log: log, BronzePrefix: cfg.BronzePrefix, ReplayCopyPrefixes: cfg.ReplayCopyPrefixes,
 		SilverBucket: cfg.SilverBucket, SilverPrefix: cfg.SilverPrefix, CatalogDatabase: CatalogDatabase, TempDir: tmp,
 	}, nil
 }

@@ -45,6 +45,10 @@ type Deps struct {
 	CatalogDatabase string // default "elt"
 	// TempDir is scratch space for tasks that build files (compaction).
 	TempDir string
+	// ReplayCopyPrefixes are where a replayed source's content identity
+	// (elt-content-etag) is believed (nil: replay's default,
+	// <BronzePrefix>replay/); the embedded stack passes ingest's list.
+	ReplayCopyPrefixes []string
 }
 
 func (d Deps) withDefaults() Deps {
@@ -79,7 +83,7 @@ var table = map[string]builder{
 		return handle(t, err, (*validateinput.Task).Handle)
 	},
 	"replay": func(d Deps) (engine.Handler, error) {
-		t, err := replay.New(replay.Deps{Store: d.Store, Log: d.Log}, replay.Config{BronzePrefix: d.BronzePrefix})
+		t, err := replay.New(replay.Deps{Store: d.Store, Log: d.Log}, replay.Config{BronzePrefix: d.BronzePrefix, TrustedPrefixes: d.ReplayCopyPrefixes})
 		return handle(t, err, (*replay.Task).Handle)
 	},
 	"silverpoll": func(d Deps) (engine.Handler, error) {

@@ -70,6 +70,29 @@ func ContentETagOf(info objstore.ObjectInfo) string {
 	return strings.Trim(info.ETag, `"`)
 }
 
+// DefaultCopyPrefixes is where replay copies live under a bronze prefix
+// (<bronze prefix>replay/, e.g. bronze/replay/): the only place replay may
+// write (the Terraform IAM), so the only keys whose ContentETagMeta is
+// trusted by default.
+func DefaultCopyPrefixes(bronzePrefix string) []string {
+	return []string{strings.TrimSuffix(bronzePrefix, "/") + "/replay/"}
+}
+
+// ContentETagUnder is the content identity of the object at key, given the
+// key prefixes that hold replay copies: ContentETagOf(info) when key lies
+// under one of copyPrefixes, else the object's own ETag. Metadata anywhere
+// else is not trusted: a writer of bronze could set it to another object's
+// ETag and overwrite that object's silver files. ignored reports metadata
+// that was present but not honoured, for the caller to log.
+func ContentETagUnder(copyPrefixes []string, key string, info objstore.ObjectInfo) (identity string, ignored bool) {
+	for _, p := range copyPrefixes {
+		if p != "" && strings.HasPrefix(key, p) {
+			return ContentETagOf(info), false
+		}
+	}
+	return strings.Trim(info.ETag, `"`), strings.TrimSpace(info.Metadata[ContentETagMeta]) != ""
+}
+
 func validContentETag(v string) bool {
 	if v == "" || len(v) > maxContentETag {
 		return false

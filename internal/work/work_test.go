@@ -68,3 +68,36 @@ func TestContentETagOnTheWire(t *testing.T) {
 		t.Fatalf("decoded %+v, %v", back, err)
 	}
 }
+
+// Only keys under the copy prefixes may carry a content identity; elsewhere
+// the metadata is ignored (and reported) and the identity is the ETag.
+func TestContentETagUnder(t *testing.T) {
+	const etag = "0123456789abcdef0123456789abcdef"
+	forged := map[string]string{ContentETagMeta: "fedcba9876543210fedcba9876543210"}
+	tests := []struct {
+		name        string
+		prefixes    []string
+		key         string
+		meta        map[string]string
+		want        string
+		wantIgnored bool
+	}{
+		{"copy under the default prefix", DefaultCopyPrefixes("bronze/"), "bronze/replay/run/a.jsonl", forged, "fedcba9876543210fedcba9876543210", false},
+		{"metadata outside the copy prefixes", DefaultCopyPrefixes("bronze/"), "bronze/shipments/a.jsonl", forged, etag, true},
+		{"lookalike prefix", DefaultCopyPrefixes("bronze/"), "bronze/replay-x/a.jsonl", forged, etag, true},
+		{"no metadata outside", DefaultCopyPrefixes("bronze/"), "bronze/shipments/a.jsonl", nil, etag, false},
+		{"blank metadata outside", DefaultCopyPrefixes("bronze/"), "bronze/shipments/a.jsonl", map[string]string{ContentETagMeta: " "}, etag, false},
+		{"second configured prefix", []string{"bronze/replay/", "bronze/archive/"}, "bronze/archive/a.jsonl", forged, "fedcba9876543210fedcba9876543210", false},
+		{"no prefixes trusts nothing", nil, "bronze/replay/run/a.jsonl", forged, etag, true},
+		{"empty prefix is not everything", []string{""}, "bronze/replay/run/a.jsonl", forged, etag, true},
+		{"unusable value under the prefix", DefaultCopyPrefixes("bronze"), "bronze/replay/a.jsonl", map[string]string{ContentETagMeta: "../x"}, etag, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ignored := ContentETagUnder(tc.prefixes, tc.key, objstore.ObjectInfo{ETag: `"` + etag + `"`, Metadata: tc.meta})
+			if got != tc.want || ignored != tc.wantIgnored {
+				t.Fatalf("ContentETagUnder = %q, %v; want %q, %v", got, ignored, tc.want, tc.wantIgnored)
+			}
+		})
+	}
+}

@@ -6,7 +6,10 @@
 // data), plans bounded chunks, and sends one pointer message per chunk.
 // The claim stays per key and ETag (an object version); the content
 // identity only names the outputs, so a copy with a new ETag rewrites its
-// original's silver files.
+// original's silver files. The metadata is trusted only under
+// Config.CopyPrefixes (where only replay may write); on any other object it
+// is logged and ignored, so a writer of bronze cannot name its rows after
+// another object and overwrite that object's silver files.
 //
 // Version semantics: the event names an object version by its ETag. If the
 // object's current ETag differs (it was overwritten after the event) or it is
@@ -66,6 +69,11 @@ type Config struct {
 	// Owner names this worker in the ledger (default "ingest"); on Lambda
 	// the invocation's request id is appended.
 	Owner string
+	// CopyPrefixes are the key prefixes that hold replay copies: only
+	// objects under them may carry a content identity in metadata (only
+	// replay can write there). nil means work.DefaultCopyPrefixes("bronze/"),
+	// i.e. bronze/replay/; an empty non-nil list trusts no metadata.
+	CopyPrefixes []string
 }
 
 func (c Config) withDefaults() Config {
@@ -89,6 +97,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Owner == "" {
 		c.Owner = "ingest"
+	}
+	if c.CopyPrefixes == nil {
+		c.CopyPrefixes = work.DefaultCopyPrefixes("bronze/")
 	}
 	return c
 }
@@ -314,7 +325,12 @@ func (h *Handler) claimed(ctx context.Context, o Object, etag string, head *objs
 	}
 	// The content identity comes from the same HEAD: a replay copy carries
 	// its original's ETag in metadata (the event has no user metadata).
-	content := work.ContentETagOf(*head)
+	// Only copies under CopyPrefixes are believed.
+	content, ignored := work.ContentETagUnder(h.cfg.CopyPrefixes, o.Key, *head)
+	if ignored {
+		h.deps.Log.Warn("ingest.content_etag_ignored", "bucket", o.Bucket, "key", o.Key, "claim", ck,
+			"metadata", work.ContentETagMeta, "value", head.Metadata[work.ContentETagMeta], "copy_prefixes", h.cfg.CopyPrefixes)
+	}
 	items := h.plan(o.Bucket, o.Key, etag, content, head.Size)
 	if err := h.send(ctx, ck, items); err != nil {
 		return 0, 0, err

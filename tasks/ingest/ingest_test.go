@@ -1,10 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -151,6 +151,7 @@ type fixture struct {
 	ledger *memLedger
 	now    time.Time
 	sleeps []time.Duration
+	logs   bytes.Buffer // the handler's log, as JSON lines
 	h      *Handler
 }
 
@@ -166,7 +167,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	h, err := New(cfg, Deps{
 		Store: f.store, Queue: f.queue, Ledger: f.ledger, Plan: fixedPlan, Now: clock,
 		Sleep: func(_ context.Context, d time.Duration) error { f.sleeps = append(f.sleeps, d); return nil },
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:   slog.New(slog.NewJSONHandler(&f.logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,9 @@
 // copy's ETag: S3 gives the copy of a multipart-uploaded object a new ETag,
 // and in an SSE-KMS bucket every copy gets one.
 // So every copy carries user metadata elt-content-etag (work.ContentETagMeta)
-// = the source's content identity (its own elt-content-etag if it has one,
-// else its ETag), which ingest reads with its HEAD. The copy is pinned to
+// = the source's content identity (its own elt-content-etag if it has one
+// and lies under Config.TrustedPrefixes, else its ETag), which ingest reads
+// with its HEAD (and believes only under the same prefixes). The copy is pinned to
 // the source version that identity was read from (IfMatch), and keeps the
 // source's other metadata.
 //
@@ -217,6 +218,13 @@ type Config struct {
 	// CopyPrefixes are extra prefixes known to hold replay copies (of other
 	// dest_prefix_base values); objects under them are never copied.
 	CopyPrefixes []string
+	// TrustedPrefixes are where a source's elt-content-etag metadata is
+	// believed (a copy of a copy keeps its original's identity): the
+	// prefixes only replay can write, the same list ingest trusts. Anywhere
+	// else a source's identity is its own ETag, so a forged value cannot be
+	// laundered into a copy that ingest trusts. nil means
+	// work.DefaultCopyPrefixes(BronzePrefix), i.e. bronze/replay/.
+	TrustedPrefixes []string
 }
 
 // Task is the replay task.
@@ -239,6 +247,9 @@ func New(deps Deps, cfg Config) (*Task, error) {
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 1000
+	}
+	if cfg.TrustedPrefixes == nil {
+		cfg.TrustedPrefixes = work.DefaultCopyPrefixes(cfg.BronzePrefix)
 	}
 	return &Task{store: deps.Store, log: deps.Log, cfg: cfg}, nil
 }
@@ -398,7 +409,7 @@ func (t *Task) Handle(ctx context.Context, in Input) (Output, error) {
 			}
 			return storeErr(err, "copy s3://%s/%s to %s", req.BronzeBucket, key, dst)
 		}
-		identity := work.ContentETagOf(src)
+		identity, _ := work.ContentETagUnder(t.cfg.TrustedPrefixes, key, src)
 		if oi.ETag != src.ETag {
 			out.ETagChanged++
 			t.log.Info("replay.etag_changed", "source", key, "source_etag", src.ETag, "copy", dst, "copy_etag", oi.ETag, "content_etag", identity)
@@ -477,9 +488,14 @@ func (t *Task) copyOne(ctx context.Context, bucket, key, dst string) (objstore.O
 		for k, v := range src.Metadata {
 			meta[k] = v
 		}
-		meta[work.ContentETagMeta] = work.ContentETagOf(src)
+		identity, ignored := work.ContentETagUnder(t.cfg.TrustedPrefixes, key, src)
+		meta[work.ContentETagMeta] = identity
 		oi, err = t.store.Copy(ctx, bucket, key, bucket, dst, &objstore.CopyOptions{IfMatch: src.ETag, Metadata: meta})
 		if !fault.Is(err, fault.PreconditionFailed) {
+			if err == nil && ignored {
+				t.log.Warn("replay.content_etag_ignored", "bucket", bucket, "key", key, "metadata", work.ContentETagMeta,
+					"value", src.Metadata[work.ContentETagMeta], "trusted_prefixes", t.cfg.TrustedPrefixes)
+			}
 			return src, oi, err
 		}
 		// Overwritten between the Head and the Copy: read it again.

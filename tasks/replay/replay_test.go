@@ -1,10 +1,12 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"testing"
@@ -329,31 +331,48 @@ func TestETagChangedIsCounted(t *testing.T) {
 }
 
 // Every copy carries the source's content identity: the source's own
-// elt-content-etag when it has one (a copy of a copy), else its ETag; the
-// source's other metadata is kept.
+// elt-content-etag when it has one and lies under the trusted prefixes (a
+// copy of a copy), else its ETag; the source's other metadata is kept. A
+// value on any other source is not believed (it would be laundered into a
+// copy that ingest trusts): the copy gets the source's ETag and replay warns.
 func TestCopyCarriesContentIdentity(t *testing.T) {
+	const orig = "0123456789abcdef0123456789abcdef-4"
+	// An earlier scheduled replay's copy, replayed by a manual run of all of
+	// bronze (dest_prefix_base bronze/replay/manual skips only its own).
+	copyOfCopy := func(r *Request) { r.SrcPrefix = "bronze/"; r.DestPrefixBase = "bronze/replay/manual" }
 	tests := []struct {
 		name     string
+		key      string
+		req      func(*Request)
 		meta     map[string]string
 		identity func(etag string) string
+		warn     bool
 	}{
-		{"plain source", nil, func(etag string) string { return etag }},
-		{"source with other metadata", map[string]string{"origin": "upload"}, func(etag string) string { return etag }},
-		{"source that is itself a copy", map[string]string{work.ContentETagMeta: "0123456789abcdef0123456789abcdef-4", "origin": "upload"},
-			func(string) string { return "0123456789abcdef0123456789abcdef-4" }},
-		{"source with unusable metadata", map[string]string{work.ContentETagMeta: "../x"}, func(etag string) string { return etag }},
+		{"plain source", "bronze/shipments/a.jsonl", nil, nil, func(etag string) string { return etag }, false},
+		{"source with other metadata", "bronze/shipments/a.jsonl", nil, map[string]string{"origin": "upload"}, func(etag string) string { return etag }, false},
+		{"source that is itself a copy", "bronze/replay/scheduled/s1/shipments/a.jsonl", copyOfCopy, map[string]string{work.ContentETagMeta: orig, "origin": "upload"},
+			func(string) string { return orig }, false},
+		{"forged identity outside the copy prefixes", "bronze/shipments/a.jsonl", nil, map[string]string{work.ContentETagMeta: orig, "origin": "upload"},
+			func(etag string) string { return etag }, true},
+		{"source with unusable metadata", "bronze/replay/scheduled/s1/shipments/a.jsonl", copyOfCopy, map[string]string{work.ContentETagMeta: "../x"}, func(etag string) string { return etag }, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			f := newFixture(t, Config{})
+			var logs bytes.Buffer
+			task, err := New(Deps{Store: f.store, Log: slog.New(slog.NewJSONHandler(&logs, nil))}, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.task = task
 			f.clock.now = t0.Add(-time.Hour)
-			src, err := f.store.Put(ctx, "bronze", "bronze/shipments/a.jsonl", strings.NewReader("{}\n"), &objstore.PutOptions{Metadata: tc.meta})
+			src, err := f.store.Put(ctx, "bronze", tc.key, strings.NewReader("{}\n"), &objstore.PutOptions{Metadata: tc.meta})
 			if err != nil {
 				t.Fatal(err)
 			}
 			f.clock.now = t0
-			out, err := f.task.Handle(ctx, Input{Request: request(nil)})
+			out, err := f.task.Handle(ctx, Input{Request: request(tc.req)})
 			if err != nil || out.Copied != 1 || out.ETagChanged != 0 {
 				t.Fatalf("out %+v %v", out, err)
 			}
@@ -374,6 +393,10 @@ func TestCopyCarriesContentIdentity(t *testing.T) {
 			}
 			if tc.meta["origin"] != "" && head.Metadata["origin"] != tc.meta["origin"] {
 				t.Fatalf("copy metadata %v lost the source's origin", head.Metadata)
+			}
+			warned := strings.Count(logs.String(), `"msg":"replay.content_etag_ignored"`)
+			if tc.warn && (warned != 1 || !strings.Contains(logs.String(), `"key":"`+tc.key+`"`)) || !tc.warn && warned != 0 {
+				t.Fatalf("warnings %d (want %v) in log:\n%s", warned, tc.warn, logs.String())
 			}
 		})
 	}

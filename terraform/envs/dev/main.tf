@@ -84,6 +84,10 @@ module "ingest" {
     ELT_QUEUE_URL    = module.queue.url
     ELT_LEDGER_TABLE = module.ledger.name
     ELT_CHUNK_BYTES  = tostring(var.chunk_bytes)
+    # Only replay copies (replay may write nowhere else) may name their
+    # silver files after another object (metadata elt-content-etag).
+    ELT_BRONZE_PREFIX        = local.bronze_root
+    ELT_REPLAY_COPY_PREFIXES = local.replay_root
   })
   policy_statements = [
     { sid = "ReadBronze", actions = ["s3:GetObject"], resources = ["${module.bronze.arn}/${local.bronze_root}*"] },

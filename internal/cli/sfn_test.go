@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,9 +173,16 @@ func TestSfnRunWorkflowsWithMocks(t *testing.T) {
 			if err := json.Unmarshal(b, &expect); err != nil {
 				t.Fatal(err)
 			}
-			data := t.TempDir()
 			for tc, want := range expect {
 				t.Run(tc, func(t *testing.T) {
+					// Each case gets its own data dir, seeded from
+					// <base>.seed/<case>/<bucket>/<key> when that exists: a
+					// file in the store's folder counts as an upload, so a
+					// Distributed Map's ItemReader lists it and the mocked
+					// tasks inside the Map run (Step Functions Local mocks
+					// tasks, not the listing).
+					data := t.TempDir()
+					seedStore(t, base+".seed/"+tc, filepath.Join(data, "store"))
 					code, stdout, stderr := sfnCLI(t, data, "sfn", "run", "--definition", def, "--mock-config", base+".mock.json",
 						"--test-case", tc, "--input", "@"+base+".input.json", "--name", tc)
 					var x ExecutionJSON
@@ -198,6 +206,36 @@ func TestSfnRunWorkflowsWithMocks(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// seedStore copies the tree under dir (if any) into the object store's
+// folder, keeping relative paths (<bucket>/<key>).
+func seedStore(t *testing.T, dir, store string) {
+	t.Helper()
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
+		return
+	}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(store, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("seed %s: %v", dir, err)
 	}
 }
 

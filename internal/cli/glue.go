@@ -37,65 +37,20 @@ it starts the deployed Glue crawler and, with --wait, follows it.
 Exit codes: 0 succeeded (or running), 1 failed or nothing to show, 2 bad usage.`
 
 func runGlue(ctx context.Context, env Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stderr, "usage: %s\n", glueUsage)
-		if len(args) == 0 {
-			return ExitUsage
-		}
-		return ExitOK
-	}
-	verb, args := args[0], args[1:]
-	switch verb {
-	case "job-start":
-		return glueJobStart(ctx, env, args)
-	case "job-status", "job-history":
-		return flowShow(ctx, env, "glue", compactionFlow, verb, glueUsage, args)
-	case "crawler-start":
-		return glueCrawler(ctx, env, true, args)
-	case "crawler-status":
-		return glueCrawler(ctx, env, false, args)
-	}
-	fmt.Fprintf(env.Stderr, "elt glue: unknown verb %q\n\nusage: %s\n", verb, glueUsage)
-	return ExitUsage
+	verbs := showVerbs("glue", glueUsage, compactionFlow, "job-status", "job-history")
+	verbs["job-start"] = glueJobStart.run
+	verbs["crawler-start"] = func(ctx context.Context, env Env, args []string) int { return glueCrawler(ctx, env, true, args) }
+	verbs["crawler-status"] = func(ctx context.Context, env Env, args []string) int { return glueCrawler(ctx, env, false, args) }
+	return runVerbs(ctx, env, "glue", glueUsage, args, verbs)
 }
 
-func glueJobStart(ctx context.Context, env Env, args []string) int {
-	const cmd = "elt glue job-start"
-	fs := newFlagSet("glue job-start", glueUsage, env)
-	var tf targetFlags
-	tf.register(fs, env, "json")
-	recordType := fs.String("record-type", "", "record type of the partition (required)")
-	dt := fs.String("dt", "", "partition date YYYY-MM-DD (required)")
-	outputPrefix := fs.String("output-prefix", "", "where compacted files go in the silver bucket (default silver_compacted/)")
-	name := fs.String("name", "", "execution name (default: compact-<type>-<dt>-<time>-<random>)")
-	wait := fs.Bool("wait", true, "wait for the job to end (always, when it runs in this process)")
-	rest, code, done := parseFlags(fs, args)
-	if done {
-		return code
-	}
-	err := tf.check()
-	if err == nil {
-		err = checkPartition(*recordType, *dt)
-	}
-	if err != nil || len(rest) > 0 {
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
-		}
-		fs.Usage()
-		return ExitUsage
-	}
-	t, err := openTarget(ctx, env, &tf, cmd)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
-		return ExitFailure
-	}
-	defer t.Close()
-	in := compactionInput(t, *recordType, *dt, *outputPrefix)
-	b, _ := json.Marshal(in)
-	if *name == "" {
-		*name = partitionName("compact", *recordType, *dt, time.Now())
-	}
-	return startExecution(ctx, env, t, startOpts{flow: compactionFlow, name: *name, input: b, wait: *wait, cmd: cmd, tf: &tf})
+// glueJobStart runs the compaction-backfill workflow over one partition.
+var glueJobStart = partitionStart{
+	noun: "glue", verb: "job-start", usage: glueUsage, flow: compactionFlow, namePrefix: "compact",
+	prefixFlag: "output-prefix",
+	prefixHelp: "where compacted files go in the silver bucket (default silver_compacted/)",
+	waitHelp:   "wait for the job to end (always, when it runs in this process)",
+	input:      compactionInput,
 }
 
 // compactionInput is the compaction-backfill input for one partition.
@@ -134,27 +89,17 @@ func glueCrawler(ctx context.Context, env Env, start bool, args []string) int {
 	if start {
 		cmd = "elt glue crawler-start"
 	}
-	fs := newFlagSet(cmd[len("elt "):], glueUsage, env)
-	var tf targetFlags
-	tf.register(fs, env, "json")
+	fs, tf := newTargetFlagSet(cmd[len("elt "):], glueUsage, env, "json")
 	wait := fs.Bool("wait", true, "crawler-start on AWS: wait until the crawler is READY again")
-	rest, code, done := parseFlags(fs, args)
-	if done {
+	if _, code, done := parseTargetFlags(env, fs, tf, cmd, args, 0, nil); done {
 		return code
-	}
-	if err := tf.check(); err != nil || len(rest) > 0 {
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
-		}
-		fs.Usage()
-		return ExitUsage
 	}
 	var run CrawlerRun
 	var err error
 	if tf.target == "aws" {
-		run, err = awsCrawler(ctx, &tf, start, *wait)
+		run, err = awsCrawler(ctx, tf, start, *wait)
 	} else if start {
-		run, err = embeddedCrawl(ctx, env, &tf)
+		run, err = embeddedCrawl(ctx, env, tf)
 	} else {
 		run, err = readCrawlerRun(tf.stack.dataDir)
 	}

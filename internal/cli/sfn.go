@@ -70,26 +70,13 @@ func (v varFlags) Set(s string) error {
 }
 
 func runSfn(ctx context.Context, env Env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stderr, "usage: %s\n", sfnUsage)
-		if len(args) == 0 {
-			return ExitUsage
-		}
-		return ExitOK
-	}
-	verb, args := args[0], args[1:]
-	switch verb {
-	case "run":
-		return sfnRun(ctx, env, args)
-	case "history", "describe":
-		return sfnShow(ctx, env, verb, args)
-	case "serve":
-		return sfnServe(ctx, env, args)
-	case "stop":
-		return sfnStop(ctx, env, args)
-	}
-	fmt.Fprintf(env.Stderr, "elt sfn: unknown verb %q\n\nusage: %s\n", verb, sfnUsage)
-	return ExitUsage
+	return runVerbs(ctx, env, "sfn", sfnUsage, args, map[string]verbFunc{
+		"run":      sfnRun,
+		"history":  func(ctx context.Context, env Env, args []string) int { return sfnShow(ctx, env, "history", args) },
+		"describe": func(ctx context.Context, env Env, args []string) int { return sfnShow(ctx, env, "describe", args) },
+		"serve":    sfnServe,
+		"stop":     sfnStop,
+	})
 }
 
 func dataDirFlag(fs *flag.FlagSet, env Env) *string {

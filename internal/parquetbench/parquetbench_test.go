@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/serverless-elt/elt/internal/duckdbtest"
 )
 
 var testBase = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -81,63 +82,21 @@ func invoiceFile(t *testing.T, dir string, lib Library, rows []InvoiceLine) stri
 
 // --- DuckDB, the independent reader -------------------------------------
 
-// duckdb returns the reference DuckDB script, skipping when node is absent.
-func duckdb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: DuckDB reference reader unavailable")
-	}
-	if p := os.Getenv("ELT_DUCKDB"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "bench", "duckdb", "run.sh")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
-
-func runDuck(t *testing.T, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(duckdb(t), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("duckdb %s: %v\n%s", args[0], err, stderr.String())
-	}
-	return out
-}
-
 type duckColumn struct{ Name, Type string }
 
-type duckInspect struct {
-	Rows    int64
-	Files   int
-	Columns []duckColumn
-}
-
-func inspect(t *testing.T, path string) duckInspect {
-	var res duckInspect
-	if err := json.Unmarshal(runDuck(t, "inspect", path), &res); err != nil {
-		t.Fatalf("decode inspect: %v", err)
+// columns are DuckDB's columns in this file's terms.
+func columns(in duckdbtest.Inspection) []duckColumn {
+	cols := make([]duckColumn, len(in.Columns))
+	for i, c := range in.Columns {
+		cols[i] = duckColumn(c)
 	}
-	return res
+	return cols
 }
 
 // queryOne runs SQL that returns one row of integers.
 func queryOne(t *testing.T, sql string) map[string]int64 {
 	t.Helper()
-	out := runDuck(t, "query", sql)
+	out := duckdbtest.Query(t, sql)
 	dec := json.NewDecoder(bytes.NewReader(out))
 	dec.UseNumber()
 	var row map[string]any
@@ -209,7 +168,7 @@ func expectFrom(n int, get func(i int) (eventID *string, eventTime, offset, quan
 // on every column chunk and dictionary encoding on the low-cardinality
 // string columns.
 func TestDuckDBReadsEveryLibrary(t *testing.T) {
-	duckdb(t)
+	duckdbtest.Runner(t)
 	ships := Shipments(1, testBase, testRows)
 	invs := InvoiceLines(2, testBase, testRows)
 	want := map[string]expectation{
@@ -233,13 +192,13 @@ func TestDuckDBReadsEveryLibrary(t *testing.T) {
 				} else {
 					path, quantity = invoiceFile(t, dir, lib, invs), "sum(quantity)"
 				}
-				got := inspect(t, path)
+				got := duckdbtest.Inspect(t, path)
 				t.Logf("duckdb types: %v", got.Columns)
 				if got.Rows != testRows {
 					t.Errorf("rows = %d, want %d", got.Rows, testRows)
 				}
-				if !reflect.DeepEqual(got.Columns, wantColumns[shape]) {
-					t.Errorf("columns = %v\nwant      %v", got.Columns, wantColumns[shape])
+				if cols := columns(got); !reflect.DeepEqual(cols, wantColumns[shape]) {
+					t.Errorf("columns = %v\nwant      %v", cols, wantColumns[shape])
 				}
 				q := fmt.Sprintf(`SELECT count(*) FILTER (WHERE event_id IS NULL) AS nulls,
 					epoch_us(min(event_time)) AS min_event, epoch_us(max(event_time)) AS max_event,

@@ -1,12 +1,10 @@
 package silver
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/serverless-elt/elt/internal/duckdbtest"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 	"github.com/serverless-elt/elt/internal/records"
@@ -190,38 +189,10 @@ func TestReplayOverwrites(t *testing.T) {
 	}
 }
 
-// duckdb finds the reference DuckDB tool, or skips when node is missing.
-func duckdb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: skipping the DuckDB cross-check")
-	}
-	if p := os.Getenv("ELT_DUCKDB"); p != "" {
-		return p
-	}
-	p, err := filepath.Abs("../../../shared/bench/duckdb/run.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("DuckDB reference tool not found at %s (set ELT_DUCKDB): %v", p, err)
-	}
-	return p
-}
-
-type inspect struct {
-	Rows    int `json:"rows"`
-	Files   int `json:"files"`
-	Columns []struct {
-		Name string `json:"name"`
-		Type string `json:"type"`
-	} `json:"columns"`
-}
-
 // Every record type's file reads back in DuckDB with the declared types and
 // the right row count.
 func TestDuckDBReadsSilver(t *testing.T) {
-	tool := duckdb(t)
+	duckdbtest.Runner(t) // skip before the work when node is missing
 	st := newStore(t)
 	ws := writeSamples(t, st, src)
 	want := map[string]map[string]string{
@@ -237,15 +208,8 @@ func TestDuckDBReadsSilver(t *testing.T) {
 		}
 		root, _ := st.Path("lake", "silver")
 		glob := filepath.Join(root, w.RecordType, "*", "*.parquet")
-		out, err := exec.Command(tool, "inspect", glob).Output()
-		if err != nil {
-			t.Fatalf("duckdb inspect %s: %v", glob, err)
-		}
-		var got inspect
-		if err := json.NewDecoder(bufio.NewReader(strings.NewReader(string(out)))).Decode(&got); err != nil {
-			t.Fatalf("%s: %v", out, err)
-		}
-		if int64(got.Rows) != w.Rows || got.Files != 1 {
+		got := duckdbtest.Inspect(t, glob)
+		if got.Rows != w.Rows || got.Files != 1 {
 			t.Errorf("%s: rows %d files %d, want %d 1", w.RecordType, got.Rows, got.Files, w.Rows)
 		}
 		types := map[string]string{}

@@ -5,12 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/catalog/localcatalog"
+	"github.com/serverless-elt/elt/internal/duckdbtest"
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
@@ -325,23 +323,8 @@ func TestCompactManySmallFilesWithDuplicates(t *testing.T) {
 // and file counts, distinct event ids, and the column types.
 func duckCheck(t *testing.T, e *env, glob string, files int, rows int64) {
 	t.Helper()
-	script := duckdb(t)
 	path := filepath.Join(e.store.Root(), bucket, glob)
-	cmd := exec.Command(script, "inspect", path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("duckdb inspect: %v\n%s", err, stderr.String())
-	}
-	var res struct {
-		Rows    int64 `json:"rows"`
-		Files   int   `json:"files"`
-		Columns []struct{ Name, Type string }
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatalf("decode %s: %v", b, err)
-	}
+	res := duckdbtest.Inspect(t, path)
 	if res.Rows != rows || res.Files != files {
 		t.Fatalf("duckdb: %d rows in %d files, want %d in %d", res.Rows, res.Files, rows, files)
 	}
@@ -362,34 +345,9 @@ func duckCheck(t *testing.T, e *env, glob string, files int, rows int64) {
 	if want := append(silver.Columns(typ), "dt"); !slices.Equal(names, want) {
 		t.Fatalf("duckdb columns %v, want %v", names, want)
 	}
-	cmd = exec.Command(script, "query", fmt.Sprintf("SELECT count(*) - count(DISTINCT event_id) - count(*) FILTER (WHERE event_id IS NULL) AS dup FROM read_parquet('%s')", path))
-	if b, err = cmd.Output(); err != nil || strings.TrimSpace(string(b)) != `{"dup":"0"}` && strings.TrimSpace(string(b)) != `{"dup":0}` {
-		t.Fatalf("duckdb duplicate count: %s %v", b, err)
-	}
-}
-
-// duckdb finds the reference DuckDB script, skipping when node is absent.
-func duckdb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: DuckDB reference reader unavailable")
-	}
-	if p := os.Getenv("ELT_DUCKDB"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "bench", "duckdb", "run.sh")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repository root (go.mod) not found")
-		}
-		dir = parent
+	b := duckdbtest.Query(t, fmt.Sprintf("SELECT count(*) - count(DISTINCT event_id) - count(*) FILTER (WHERE event_id IS NULL) AS dup FROM read_parquet('%s')", path))
+	if strings.TrimSpace(string(b)) != `{"dup":"0"}` && strings.TrimSpace(string(b)) != `{"dup":0}` {
+		t.Fatalf("duckdb duplicate count: %s", b)
 	}
 }
 

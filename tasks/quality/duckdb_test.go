@@ -6,44 +6,23 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/serverless-elt/elt/internal/duckdbtest"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 	"github.com/serverless-elt/elt/internal/records/fake"
 	"github.com/serverless-elt/elt/tasks/quality"
 	"github.com/serverless-elt/elt/tasks/quality/qualitytest"
 )
 
-// duckdb finds the reference DuckDB runner (COMMON.md): $ELT_DUCKDB or
-// ../shared/bench/duckdb/run.sh from the repository root.
-func duckdb(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed: the DuckDB cross-check needs it")
-	}
-	if p := os.Getenv("ELT_DUCKDB"); p != "" {
-		return p
-	}
-	p, err := filepath.Abs("../../../shared/bench/duckdb/run.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("no DuckDB runner at %s", p)
-	}
-	return p
-}
-
 // DuckDB, an independent Parquet reader and SQL engine, computes the same
 // figures from the silver files the gate validated: the unexpected counts
 // of the map expectations (unique counting every occurrence of a repeated
 // value), and the mean/min/max aggregates.
 func TestAgainstDuckDB(t *testing.T) {
-	run := duckdb(t)
+	duckdbtest.Runner(t) // skip before the work when node is missing
 	dir := t.TempDir()
 	st, err := fsstore.New(dir, fsstore.Options{})
 	if err != nil {
@@ -83,13 +62,7 @@ select
  (select min(weight_kg) from t) as min,
  (select max(weight_kg) from t) as max,
  (select count(*) from t where not regexp_matches(shipment_id, '^SHP-[0-9a-f]{12}$')) as shipment_re`
-	cmd := exec.Command(run, "query", sql)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	b, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("duckdb: %v\n%s", err, stderr.String())
-	}
+	b := duckdbtest.Query(t, sql)
 	var ref map[string]any
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/engine"
 	"github.com/serverless-elt/elt/internal/catalog"
 	"github.com/serverless-elt/elt/internal/catalog/localcatalog"
@@ -147,24 +146,13 @@ func runCompaction(t *testing.T, input string, prepare func(st *fsstore.Store) o
 		t.Fatal(err)
 	}
 
-	def, err := CompactionBackfill().Definition()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Embedded binding: the function placeholders are the task names.
-	def, err = asl.Substitute(def, map[string]string{
+	m := compileBound(t, CompactionBackfill(), map[string]string{
 		"compact_function_arn":         "compact",
 		"compact_cleanup_function_arn": "compact_cleanup",
 		"list_partitions_function_arn": "list_partitions",
 		"notification_topic_arn":       "arn:aws:sns:us-east-1:000000000000:elt",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := engine.Compile(def)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := &compactionNotifier{}
 	eng := engine.New(engine.Options{Services: engine.Services{Notifier: n}, Seed: 1})
 	eng.Tasks().Register("compact", engine.Typed(ct.Handle))

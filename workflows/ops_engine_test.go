@@ -90,24 +90,13 @@ var opsEpoch = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
 
 func runOps(t *testing.T, f *opsFakes) (engine.Execution, *fakeNotifier) {
 	t.Helper()
-	def, err := OpsReplayQuality().Definition()
-	if err != nil {
-		t.Fatal(err)
-	}
 	arn := func(fn string) string { return "arn:aws:lambda:us-east-1:000000000000:function:" + fn }
-	def, err = asl.Substitute(def, map[string]string{
+	m := compileBound(t, OpsReplayQuality(), map[string]string{
 		"validate_input_function_arn": arn("validate_input"),
 		"replay_function_arn":         arn("replay"),
 		"silverpoll_function_arn":     arn("silverpoll"),
 		"notification_topic_arn":      "arn:aws:sns:us-east-1:000000000000:ops",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := engine.Compile(def)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The fake tasks copy nothing, so the store only lists (the Replay
 	// Map's ItemReader); tasks/replay's end-to-end test uses the real one.
 	store := &listing{}

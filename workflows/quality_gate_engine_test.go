@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-elt/elt/asl"
 	"github.com/serverless-elt/elt/asl/engine"
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/notify/localnotify"
@@ -65,22 +64,11 @@ func runGate(t *testing.T, st *fsstore.Store, wrap func(objstore.Store) objstore
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := QualityGate().Definition()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Embedded binding: the function placeholder is the task name.
-	def, err = asl.Substitute(def, map[string]string{
+	m := compileBound(t, QualityGate(), map[string]string{
 		"quality_function_arn":   "quality",
 		"notification_topic_arn": "arn:aws:sns:us-east-1:000000000000:elt",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := engine.Compile(def)
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := gateRun{store: st, outbox: outbox}
 	eng := engine.New(engine.Options{Services: engine.Services{Objects: st, Notifier: outbox}, Seed: 1})
 	handle := engine.Typed(task.Handle)

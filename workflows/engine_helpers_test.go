@@ -1,0 +1,28 @@
+package workflows
+
+import (
+	"testing"
+
+	"github.com/serverless-elt/elt/asl"
+	"github.com/serverless-elt/elt/asl/engine"
+)
+
+// compileBound is w's generated definition with its placeholders bound to
+// vars (as Terraform or the embedded orchestrator binds them), compiled for
+// the local engine.
+func compileBound(t *testing.T, w Workflow, vars map[string]string) *engine.Machine {
+	t.Helper()
+	def, err := w.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err = asl.Substitute(def, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.Compile(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,32 +1,16 @@
 package workflows
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // The committed compaction input schema accepts the two selection forms
 // and refuses a mix of them, bad dates and oversize targets.
 func TestCompactionInputSchema(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "schema", "compaction_input.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat = true
-	if err := c.AddResource("mem:///compaction.json", bytes.NewReader(data)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("mem:///compaction.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := compileFile(t, filepath.Join("..", "schema", "compaction_input.schema.json"))
 	const b = `"silver_bucket":"silver"`
 	tests := []struct {
 		name, doc string

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"sort"
 	"testing"
 
@@ -107,20 +106,7 @@ func readOffsets(t *testing.T, st interface {
 	Path(bucket, key string) (string, error)
 }, key string) []int64 {
 	t.Helper()
-	path, err := st.Path("lake", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, st, key)
 	col := -1
 	for i, c := range pf.Schema().Fields() {
 		if c.Name() == ColSourceOffset {

@@ -99,17 +99,7 @@ func TestCommitLayoutAndContent(t *testing.T) {
 		t.Fatalf("got\n%s", strings.Join(got, "\n"))
 	}
 	// Parquet content read back with the library: columns in order, values.
-	path, _ := st.Path("lake", want[1][len("silver "):strings.LastIndex(want[1], " ")])
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, st, want[1][len("silver "):strings.LastIndex(want[1], " ")])
 	var cols []string
 	for _, c := range pf.Schema().Fields() {
 		cols = append(cols, c.Name())
@@ -250,17 +240,7 @@ func TestManyRowGroups(t *testing.T) {
 	if err != nil || len(ws) != 1 || ws[0].Rows != n {
 		t.Fatalf("%+v %v", ws, err)
 	}
-	path, _ := st.Path("lake", ws[0].Key)
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	pf, err := parquet.OpenFile(f, fi.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := openParquet(t, st, ws[0].Key)
 	if pf.NumRows() != n || len(pf.RowGroups()) < 2 {
 		t.Fatalf("rows %d in %d row groups", pf.NumRows(), len(pf.RowGroups()))
 	}
@@ -279,4 +259,30 @@ func TestManyRowGroups(t *testing.T) {
 func lastIndex(pf *parquet.File) int64 {
 	rgs := pf.RowGroups()
 	return rgs[len(rgs)-1].NumRows() - 1
+}
+
+// openParquet opens the Parquet file at key in the "lake" bucket of st (a
+// file store); it is closed when the test ends.
+func openParquet(t *testing.T, st interface {
+	Path(bucket, key string) (string, error)
+}, key string) *parquet.File {
+	t.Helper()
+	path, err := st.Path("lake", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+	"github.com/serverless-elt/elt/internal/objstore/storetest"
 	"github.com/serverless-elt/elt/internal/records"
 	"github.com/serverless-elt/elt/internal/records/fake"
 	"github.com/serverless-elt/elt/internal/silver"
@@ -200,16 +201,7 @@ func readOutputs(t *testing.T, st objstore.Store, m *Manifest) []parquet.Row {
 
 func get(t *testing.T, st objstore.Store, key string) []byte {
 	t.Helper()
-	rc, _, err := st.Get(context.Background(), bucket, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return storetest.Read(t, st, bucket, key)
 }
 
 func manifest(t *testing.T, st objstore.Store, key string) *Manifest {

@@ -19,6 +19,7 @@ import (
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
+	"github.com/serverless-elt/elt/internal/objstore/storetest"
 	"github.com/serverless-elt/elt/tasks/quality"
 	"github.com/serverless-elt/elt/tasks/quality/qualitytest"
 )
@@ -152,16 +153,7 @@ func checkGolden(t *testing.T, path string, got []byte) {
 
 func read(t *testing.T, st objstore.Store, bucket, key string) []byte {
 	t.Helper()
-	rc, _, err := st.Get(context.Background(), bucket, key, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return storetest.Read(t, st, bucket, key)
 }
 
 // The counts in the result are GE's for the planted violations.

@@ -104,7 +104,15 @@ func put(t *testing.T, h Harness, key string, body []byte, opts *objstore.PutOpt
 	return info
 }
 
-func get(t *testing.T, s objstore.Store, bucket, key string, opts *objstore.GetOptions) ([]byte, objstore.ObjectInfo) {
+// Read returns the whole object at bucket/key, failing t if it cannot be
+// read: for the tests of code that writes through an objstore.Store.
+func Read(t testing.TB, s objstore.Store, bucket, key string) []byte {
+	t.Helper()
+	b, _ := get(t, s, bucket, key, nil)
+	return b
+}
+
+func get(t testing.TB, s objstore.Store, bucket, key string, opts *objstore.GetOptions) ([]byte, objstore.ObjectInfo) {
 	t.Helper()
 	rc, info, err := s.Get(context.Background(), bucket, key, opts)
 	if err != nil {

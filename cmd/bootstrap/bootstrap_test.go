@@ -29,12 +29,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/serverless-elt/elt/asl/engine"
-	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
 	"github.com/serverless-elt/elt/internal/awstest"
 	"github.com/serverless-elt/elt/internal/objstore"
 	"github.com/serverless-elt/elt/internal/objstore/s3store"
@@ -493,27 +490,17 @@ func TestWorkflowTaskUnderRuntimeAPI(t *testing.T) {
 // redelivered event with already_started.
 func TestQualityTriggerUnderRuntimeAPI(t *testing.T) {
 	ctx := context.Background()
-	e := engine.New(engine.Options{Store: &engine.FileStore{Dir: t.TempDir()}})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	sf, err := awstest.StartStepFunctions(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: &sfnlocal.Server{Engine: e}}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	cfg, err := awstest.Config(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	created, err := sfn.NewFromConfig(cfg).CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("elt-dev-quality-gate"), RoleArn: aws.String("arn:aws:iam::000000000000:role/local"),
-		Definition: aws.String(`{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`),
-	})
+	t.Cleanup(sf.Close)
+	gateArn, err := sf.CreateStateMachine(ctx, "elt-dev-quality-gate", `{"StartAt":"Done","States":{"Done":{"Type":"Succeed"}}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rt := newRuntimeAPI(t)
-	startBinary(t, rt, map[string]string{"ELT_HANDLER": "quality_trigger", "ELT_QUALITY_GATE_ARN": aws.ToString(created.StateMachineArn), "AWS_ENDPOINT_URL_SFN": srv.URL})
+	startBinary(t, rt, map[string]string{"ELT_HANDLER": "quality_trigger", "ELT_QUALITY_GATE_ARN": gateArn, "AWS_ENDPOINT_URL_SFN": sf.URL})
 	event := map[string]any{
 		"version": "0", "id": "1", "detail-type": "PartitionReady", "source": "elt.pipeline", "account": "000000000000",
 		"time": "2026-01-02T03:04:05Z", "region": "us-east-1", "resources": []string{},

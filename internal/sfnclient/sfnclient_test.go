@@ -4,18 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-
-	"github.com/serverless-elt/elt/asl/engine"
-	"github.com/serverless-elt/elt/asl/engine/sfnlocal"
 	"github.com/serverless-elt/elt/internal/awstest"
 	"github.com/serverless-elt/elt/internal/fault"
 	"github.com/serverless-elt/elt/internal/sfnclient"
@@ -31,27 +23,21 @@ const definition = `{"StartAt":"Check","States":{
 
 func setup(t *testing.T) (*sfnclient.Client, string) {
 	t.Helper()
-	e := engine.New(engine.Options{Store: &engine.FileStore{Dir: t.TempDir()}})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ctx := context.Background()
+	sf, err := awstest.StartStepFunctions(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: &sfnlocal.Server{Engine: e}}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	cfg, err := awstest.Config(context.Background(), srv.URL)
+	t.Cleanup(sf.Close)
+	sm, err := sf.CreateStateMachine(ctx, "quality-gate", definition)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := sfnclient.NewClient(cfg)
-	created, err := raw.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name: aws.String("quality-gate"), Definition: aws.String(definition), RoleArn: aws.String("arn:aws:iam::000000000000:role/local"),
-	})
+	cfg, err := sf.Config(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := sfnclient.New(raw, sfnclient.Options{Poll: time.Millisecond, MaxPoll: 10 * time.Millisecond})
-	return c, aws.ToString(created.StateMachineArn)
+	return sfnclient.New(sfnclient.NewClient(cfg), sfnclient.Options{Poll: time.Millisecond, MaxPoll: 10 * time.Millisecond}), sm
 }
 
 func TestStartWaitHistory(t *testing.T) {

@@ -145,7 +145,7 @@ func runUp(ctx context.Context, env Env, args []string) int {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		sched.Run(bg, sleepCtx, time.Minute)
+		sched.Run(bg, cfg.Sleep, time.Minute)
 	}()
 	go func() {
 		// Parked quality-gate events start once their partition's run ends.
@@ -157,7 +157,7 @@ func runUp(ctx context.Context, env Env, args []string) int {
 			if _, err := built.QualityGate.Flush(bg); err != nil && bg.Err() == nil {
 				log.Warn("rule.flush_failed", "err", err)
 			}
-			if sleepCtx(bg, 2*time.Second) != nil {
+			if cfg.Sleep(bg, 2*time.Second) != nil {
 				return
 			}
 		}
@@ -227,15 +227,4 @@ func scheduledOpsInput(cfg embedded.Config) map[string]any {
 		in["dest_prefix_base"] = path.Join(path.Dir(base), "scheduled")
 	}
 	return in
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -324,24 +324,18 @@ func (t *Task) ensureTable(ctx context.Context, p *partition) error {
 
 // listParquet lists the .parquet files directly under prefix.
 func listParquet(ctx context.Context, store objstore.Store, bucket, prefix string) ([]objstore.ObjectInfo, error) {
-	var out []objstore.ObjectInfo
-	opts := objstore.ListOptions{Prefix: prefix}
-	for {
-		page, err := store.List(ctx, bucket, opts)
-		if err != nil {
-			return nil, backendError(fmt.Sprintf("list s3://%s/%s", bucket, prefix), err)
-		}
-		for _, o := range page.Objects {
-			rest := strings.TrimPrefix(o.Key, prefix)
-			if strings.HasSuffix(rest, ".parquet") && !strings.Contains(rest, "/") {
-				out = append(out, o)
-			}
-		}
-		if page.NextContinuationToken == "" {
-			return out, nil
-		}
-		opts.ContinuationToken = page.NextContinuationToken
+	all, err := listAll(ctx, store, bucket, prefix)
+	if err != nil {
+		return nil, err
 	}
+	var out []objstore.ObjectInfo
+	for _, o := range all {
+		rest := strings.TrimPrefix(o.Key, prefix)
+		if strings.HasSuffix(rest, ".parquet") && !strings.Contains(rest, "/") {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // inputs are the partition's current files (see the package comment);
@@ -489,6 +483,7 @@ func (t *Task) compact(ctx context.Context, p *partition, inputs []objstore.Obje
 	return m, nil
 }
 
+// listAll lists every object under prefix.
 func listAll(ctx context.Context, store objstore.Store, bucket, prefix string) ([]objstore.ObjectInfo, error) {
 	var out []objstore.ObjectInfo
 	opts := objstore.ListOptions{Prefix: prefix}

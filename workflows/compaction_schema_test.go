@@ -1,9 +1,7 @@
 package workflows
 
 import (
-	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -12,10 +10,7 @@ import (
 func TestCompactionInputSchema(t *testing.T) {
 	s := compileFile(t, filepath.Join("..", "schema", "compaction_input.schema.json"))
 	const b = `"silver_bucket":"silver"`
-	tests := []struct {
-		name, doc string
-		ok        bool
-	}{
+	tests := []schemaCase{
 		{"one type and a range", `{` + b + `,"record_type":"shipments","dt_from":"2024-05-01","dt_to":"2024-05-31"}`, true},
 		{"types, range, options", `{` + b + `,"silver_prefix":"silver/","output_prefix":"silver_compacted/","record_types":["shipments","invoice_lines"],"dt_from":"2024-05-01","dt_to":"2024-05-01","target_file_bytes":1048576,"cleanup":true}`, true},
 		{"explicit partitions", `{` + b + `,"partitions":[{"record_type":"shipments","dt":"2024-05-01"}]}`, true},
@@ -29,17 +24,5 @@ func TestCompactionInputSchema(t *testing.T) {
 		{"unknown field", `{` + b + `,"record_type":"shipments","dt_from":"2024-05-01","dt_to":"2024-05-31","extra":1}`, false},
 		{"no bucket", `{"record_type":"shipments","dt_from":"2024-05-01","dt_to":"2024-05-31"}`, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var doc any
-			dec := json.NewDecoder(strings.NewReader(tt.doc))
-			dec.UseNumber()
-			if err := dec.Decode(&doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Validate(doc); (err == nil) != tt.ok {
-				t.Fatalf("valid=%v, want %v: %v", err == nil, tt.ok, err)
-			}
-		})
-	}
+	runSchemaCases(t, s, tests)
 }

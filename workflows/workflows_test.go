@@ -166,6 +166,31 @@ func TestOpsErrorHandling(t *testing.T) {
 	}
 }
 
+// schemaCase is a document an input schema must accept (ok) or refuse.
+type schemaCase struct {
+	name, doc string
+	ok        bool
+}
+
+// runSchemaCases validates each case's document, decoded with UseNumber
+// as the engine decodes inputs, against s.
+func runSchemaCases(t *testing.T, s *jsonschema.Schema, cases []schemaCase) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc any
+			dec := json.NewDecoder(strings.NewReader(tt.doc))
+			dec.UseNumber()
+			if err := dec.Decode(&doc); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Validate(doc); (err == nil) != tt.ok {
+				t.Fatalf("valid=%v, want %v: %v", err == nil, tt.ok, err)
+			}
+		})
+	}
+}
+
 func compileFile(t *testing.T, path string) *jsonschema.Schema {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -189,10 +214,7 @@ func TestOpsInputSchema(t *testing.T) {
 	base := `"bronze_bucket":"bronze-bkt","src_prefix":"bronze/shipments/","dest_prefix_base":"bronze/replay/manual",
 		"silver_bucket":"silver-bkt","silver_prefix":"silver/",
 		"poll_interval_seconds":30,"max_attempts":20`
-	tests := []struct {
-		name, doc string
-		ok        bool
-	}{
+	tests := []schemaCase{
 		{"original make ops-start input", `{` + base + `,"window_hours":24}`, true},
 		{"start and end", `{` + base + `,"start":"2026-01-01T00:00:00Z","end":"2026-01-02T00:00:00Z"}`, true},
 		{"no window", `{` + base + `}`, false},
@@ -203,20 +225,7 @@ func TestOpsInputSchema(t *testing.T) {
 		{"unknown field", `{` + base + `,"window_hours":1,"extra":true}`, false},
 		{"fields the receipts made meaningless", `{` + base + `,"window_hours":1,"record_type":"shipments","min_parquet_objects":1}`, false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var doc any
-			dec := json.NewDecoder(strings.NewReader(tt.doc))
-			dec.UseNumber()
-			if err := dec.Decode(&doc); err != nil {
-				t.Fatal(err)
-			}
-			err := s.Validate(doc)
-			if (err == nil) != tt.ok {
-				t.Fatalf("valid=%v, want %v: %v", err == nil, tt.ok, err)
-			}
-		})
-	}
+	runSchemaCases(t, s, tests)
 }
 
 // TestCommittedDefinitionsRoundTrip: each committed definition parses with

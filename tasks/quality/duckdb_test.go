@@ -13,7 +13,6 @@ import (
 	"github.com/serverless-elt/elt/internal/duckdbtest"
 	"github.com/serverless-elt/elt/internal/objstore/fsstore"
 	"github.com/serverless-elt/elt/internal/records/fake"
-	"github.com/serverless-elt/elt/tasks/quality"
 	"github.com/serverless-elt/elt/tasks/quality/qualitytest"
 )
 
@@ -37,10 +36,7 @@ func TestAgainstDuckDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res quality.ValidationResult
-	if err := json.Unmarshal(read(t, st, "silver", out.ResultKey), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := validationResult(t, st, out)
 	got := map[string]any{}
 	for _, r := range res.Results {
 		key := r.ExpectationConfig.Label()

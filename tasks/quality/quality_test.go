@@ -156,6 +156,16 @@ func read(t *testing.T, st objstore.Store, bucket, key string) []byte {
 	return storetest.Read(t, st, bucket, key)
 }
 
+// validationResult is the GE validation result a run wrote.
+func validationResult(t *testing.T, st objstore.Store, out quality.Output) quality.ValidationResult {
+	t.Helper()
+	var res quality.ValidationResult
+	if err := json.Unmarshal(read(t, st, "silver", out.ResultKey), &res); err != nil {
+		t.Fatalf("%s: %v", out.ResultKey, err)
+	}
+	return res
+}
+
 // The counts in the result are GE's for the planted violations.
 func TestViolationCounts(t *testing.T) {
 	st, _ := fsstore.New(t.TempDir(), fsstore.Options{})
@@ -165,10 +175,7 @@ func TestViolationCounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res quality.ValidationResult
-	if err := json.Unmarshal(read(t, st, "silver", out.ResultKey), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := validationResult(t, st, out)
 	check := func(label string, count float64, partial ...any) {
 		t.Helper()
 		var r *quality.ExpectationResult
@@ -218,8 +225,7 @@ func TestSuiteOverride(t *testing.T) {
 	if out.Success || out.SuiteName != "strict_shipments" || len(out.FailedExpectations) != 2 || out.Statistics.EvaluatedExpectations != 2 {
 		t.Fatalf("output %+v", out)
 	}
-	var res quality.ValidationResult
-	json.Unmarshal(read(t, st, "silver", out.ResultKey), &res)
+	res := validationResult(t, st, out)
 	if ei := res.Results[1].ExceptionInfo; !ei.RaisedException || !strings.Contains(*ei.ExceptionMessage, "not supported") {
 		t.Fatalf("unknown expectation: %+v", ei)
 	}

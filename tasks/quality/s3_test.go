@@ -2,7 +2,6 @@ package quality_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -41,10 +40,7 @@ func TestOverS3(t *testing.T) {
 	if out.Success || out.Rows != 6 || out.Files != 2 || len(out.FailedExpectations) != 5 {
 		t.Fatalf("output %+v", out)
 	}
-	var res quality.ValidationResult
-	if err := json.Unmarshal(read(t, st, "silver", out.ResultKey), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := validationResult(t, st, out)
 	for _, r := range res.Results {
 		if r.ExpectationConfig.Label() == "expect_column_values_to_be_unique(shipment_id)" && r.Result["unexpected_count"] != 2.0 {
 			t.Fatalf("unique: %v", r.Result)

@@ -28,18 +28,6 @@ import (
 // (virtual clock) with the REAL compact, compact_cleanup and
 // list_partitions handlers over a real fsstore and localcatalog.
 
-type compactionNotifier struct {
-	mu       sync.Mutex
-	messages []string
-}
-
-func (n *compactionNotifier) Publish(_ context.Context, subject, message string) (string, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.messages = append(n.messages, subject+": "+message)
-	return fmt.Sprintf("msg-%d", len(n.messages)), nil
-}
-
 // flakyList fails the first n listings with a transient fault.
 type flakyList struct {
 	objstore.Store
@@ -112,7 +100,7 @@ type compactionRun struct {
 	x        engine.Execution
 	store    *fsstore.Store
 	cat      *localcatalog.Catalog
-	notifier *compactionNotifier
+	notifier *fakeNotifier
 	distinct map[string]int64
 }
 
@@ -153,7 +141,7 @@ func runCompaction(t *testing.T, input string, prepare func(st *fsstore.Store) o
 		"list_partitions_function_arn": "list_partitions",
 		"notification_topic_arn":       "arn:aws:sns:us-east-1:000000000000:elt",
 	})
-	n := &compactionNotifier{}
+	n := &fakeNotifier{}
 	eng := engine.New(engine.Options{Services: engine.Services{Notifier: n}, Seed: 1})
 	eng.Tasks().Register("compact", engine.Typed(ct.Handle))
 	eng.Tasks().Register("compact_cleanup", engine.Typed(cl.Handle))
@@ -262,7 +250,7 @@ func TestCompactionBackfillOnEngine(t *testing.T) {
 		if r.x.Status != "FAILED" || r.x.Error != compact.ErrCorruptInput || !strings.Contains(r.x.Cause, "part-zz.parquet") {
 			t.Fatalf("status %s error %s cause %s", r.x.Status, r.x.Error, r.x.Cause)
 		}
-		if len(r.notifier.messages) != 1 || !strings.Contains(r.notifier.messages[0], "elt compaction-backfill failed") {
+		if len(r.notifier.messages) != 1 || !strings.Contains(r.notifier.subjects[0]+": "+r.notifier.messages[0], "elt compaction-backfill failed") {
 			t.Fatalf("notifications %v", r.notifier.messages)
 		}
 		if loc := r.location(t, "shipments", "2024-05-01"); loc != "" {

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/serverless-elt/elt/asl"
@@ -25,4 +28,20 @@ func compileBound(t *testing.T, w Workflow, vars map[string]string) *engine.Mach
 		t.Fatal(err)
 	}
 	return m
+}
+
+// fakeNotifier records what the workflows publish (the SNS publish
+// integration), subjects and messages apart.
+type fakeNotifier struct {
+	mu       sync.Mutex
+	subjects []string
+	messages []string
+}
+
+func (n *fakeNotifier) Publish(_ context.Context, subject, message string) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.subjects = append(n.subjects, subject)
+	n.messages = append(n.messages, message)
+	return fmt.Sprintf("msg-%d", len(n.messages)), nil
 }

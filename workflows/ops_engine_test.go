@@ -20,20 +20,6 @@ import (
 // fake notifier, the way temporalio's workflow test suite mocks activities.
 // tasks/replay's end-to-end test runs it with the real handlers.
 
-type fakeNotifier struct {
-	mu       sync.Mutex
-	subjects []string
-	messages []string
-}
-
-func (n *fakeNotifier) Publish(_ context.Context, subject, message string) (string, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.subjects = append(n.subjects, subject)
-	n.messages = append(n.messages, message)
-	return fmt.Sprintf("msg-%d", len(n.messages)), nil
-}
-
 type opsFakes struct {
 	objects     int // bronze objects listed under src_prefix
 	copied      int // what each replay batch reports

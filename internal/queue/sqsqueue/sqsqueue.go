@@ -396,6 +396,15 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 		return 0, d.dead.classify("StartMessageMoveTask", err)
 	}
 	handle := aws.ToString(start.TaskHandle)
+	// ListMessageMoveTasks returns the source queue's most recent tasks,
+	// newest first, and fills TaskHandle "only for tasks that are in
+	// RUNNING status" (SQS API reference, ListMessageMoveTasksResultEntry):
+	// a finished task cannot be found by its handle. Ours is recognised by
+	// the StartedTimestamp seen while it ran; if it finished before the
+	// first listing, it is the newest finished task to our destination (one
+	// active move task per source queue).
+	var started int64
+	seen := false
 	for {
 		cctx, cancel := d.callCtx(ctx)
 		list, err := d.c.ListMessageMoveTasks(cctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(arns[0]), MaxResults: aws.Int32(10)})
@@ -403,14 +412,12 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, d.dead.classify("ListMessageMoveTasks", err)
 		}
-		for _, t := range list.Results {
-			if aws.ToString(t.TaskHandle) != handle {
-				continue
-			}
+		t, done := findMoveTask(list.Results, handle, arns[1], &started, &seen)
+		if done {
 			switch aws.ToString(t.Status) {
 			case "COMPLETED":
 				return int(t.ApproximateNumberOfMessagesMoved), nil
-			case "FAILED", "CANCELLED":
+			default: // FAILED, CANCELLED
 				return int(t.ApproximateNumberOfMessagesMoved), fault.New(fault.Unknown, "sqs message move task "+handle,
 					fmt.Errorf("%s: %s", aws.ToString(t.Status), aws.ToString(t.FailureReason)))
 			}
@@ -419,6 +426,38 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 			return 0, fault.New(fault.Canceled, "sqs message move task "+handle, err)
 		}
 	}
+}
+
+// findMoveTask picks our task out of a ListMessageMoveTasks reply (newest
+// first) and reports whether it has finished. started and seen carry what
+// earlier polls learnt: the task's StartedTimestamp while it was running.
+func findMoveTask(results []types.ListMessageMoveTasksResultEntry, handle, dest string, started *int64, seen *bool) (types.ListMessageMoveTasksResultEntry, bool) {
+	for _, t := range results {
+		if aws.ToString(t.TaskHandle) == handle {
+			*started, *seen = t.StartedTimestamp, true
+			if s := aws.ToString(t.Status); s == "RUNNING" || s == "CANCELLING" {
+				return t, false
+			}
+			return t, true // a server that keeps handles on finished tasks
+		}
+	}
+	for i, t := range results {
+		if !*seen && i > 0 {
+			break // never seen running: only the newest task can be ours
+		}
+		switch aws.ToString(t.Status) {
+		case "RUNNING", "CANCELLING":
+			continue
+		}
+		if d := aws.ToString(t.DestinationArn); d != "" && d != dest {
+			continue
+		}
+		if *seen && t.StartedTimestamp != *started {
+			continue
+		}
+		return t, true
+	}
+	return types.ListMessageMoveTasksResultEntry{}, false
 }
 
 func (d *DLQueue) moveByHand(ctx context.Context, max int) (int, error) {

@@ -29,6 +29,11 @@ import (
 var (
 	server *awstest.SQS
 	client *sqs.Client
+
+	// local is local-aws-sqs (npm); nil with localErr when it cannot run.
+	local       *awstest.LocalSQS
+	localClient *sqs.Client
+	localErr    error
 )
 
 func TestMain(m *testing.M) {
@@ -43,8 +48,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	server, client = s, sqsqueue.NewClient(cfg)
+	local, localClient, localErr = startLocalSQS()
 	code := m.Run()
 	s.Close()
+	if local != nil {
+		local.Close()
+	}
 	os.Exit(code)
 }
 
@@ -54,6 +63,12 @@ var seq atomic.Int64
 // own visibility timeout is 1s, the suite's step, because goaws ignores
 // ReceiveMessage's VisibilityTimeout parameter.
 func newQueues(t *testing.T) (url, dlq string) {
+	t.Helper()
+	return newQueuesOn(t, client)
+}
+
+// newQueuesOn is newQueues on the server behind c.
+func newQueuesOn(t *testing.T, client *sqs.Client) (url, dlq string) {
 	t.Helper()
 	ctx := context.Background()
 	n := seq.Add(1)
@@ -84,6 +99,12 @@ func newQueues(t *testing.T) (url, dlq string) {
 
 // newPlainQueue creates a queue without a redrive policy.
 func newPlainQueue(t *testing.T) string {
+	t.Helper()
+	return newPlainQueueOn(t, client)
+}
+
+// newPlainQueueOn is newPlainQueue on the server behind c.
+func newPlainQueueOn(t *testing.T, client *sqs.Client) string {
 	t.Helper()
 	q, err := client.CreateQueue(context.Background(), &sqs.CreateQueueInput{
 		QueueName:  aws.String(fmt.Sprintf("plain-%d", seq.Add(1))),

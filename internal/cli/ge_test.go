@@ -57,14 +57,14 @@ func TestGeStartPassFail(t *testing.T) {
 	}
 
 	// The latest execution is the clean one; the failed one by name.
-	if code, out, _ := opsCLI(t, "ge", "status", "--data-dir", dir); code != ExitOK || decodeExecution(t, out).Status != "SUCCEEDED" {
-		t.Fatalf("ge status: exit %d\n%s", code, out)
+	if code, out, stderr := opsCLI(t, "ge", "status", "--data-dir", dir); code != ExitOK || decodeExecution(t, out).Status != "SUCCEEDED" {
+		t.Fatalf("ge status: exit %d\n%s\n%s", code, out, stderr)
 	}
-	if code, out, _ := opsCLI(t, "ge", "status", "ge-bad", "--data-dir", dir); code != ExitFailure || decodeExecution(t, out).Status != "FAILED" {
-		t.Fatalf("ge status ge-bad: exit %d\n%s", code, out)
+	if code, out, stderr := opsCLI(t, "ge", "status", "ge-bad", "--data-dir", dir); code != ExitFailure || decodeExecution(t, out).Status != "FAILED" {
+		t.Fatalf("ge status ge-bad: exit %d\n%s\n%s", code, out, stderr)
 	}
-	if code, out, _ := opsCLI(t, "ge", "history", "ge-bad", "--data-dir", dir); code != ExitOK || !strings.Contains(out, "RunQuality") || !strings.Contains(out, "ExecutionFailed") {
-		t.Fatalf("ge history: exit %d\n%s", code, out)
+	if code, out, stderr := opsCLI(t, "ge", "history", "ge-bad", "--data-dir", dir); code != ExitOK || !strings.Contains(out, "RunQuality") || !strings.Contains(out, "ExecutionFailed") {
+		t.Fatalf("ge history: exit %d\n%s\n%s", code, out, stderr)
 	}
 	// A partition with no data is an error of the run, not a verdict.
 	if code, out, _ := opsCLI(t, "ge", "start", "--record-type", "shipments", "--dt", "2025-02-09", "--data-dir", dir); code != ExitFailure || !strings.Contains(out, "PartitionNotFound") {

@@ -1,6 +1,7 @@
 // Package awstest starts real servers that speak the AWS APIs on 127.0.0.1
 // for the AWS adapters' tests: gofakes3 (S3, in process), goaws (SQS, in
-// process behind a JSON-protocol bridge) and dynalite (DynamoDB, node). Each
+// process behind a JSON-protocol bridge), local-aws-sqs (SQS, node; the one
+// with SQS's receive counts and move tasks) and dynalite (DynamoDB, node). Each
 // Start function returns a server the caller closes; packages start one per
 // test binary (TestMain or sync.Once) and give each test fresh buckets,
 // queues or tables.

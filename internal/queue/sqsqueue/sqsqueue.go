@@ -1,6 +1,9 @@
 // Package sqsqueue is the queue.Queue driver for Amazon SQS standard queues
 // (aws-sdk-go-v2). It runs the contract suite in queue/queuetest against
-// goaws on loopback (see internal/awstest for goaws's deviations).
+// local-aws-sqs (npm) and goaws (Go) on loopback; what neither server
+// reproduces (Depth's ApproximateNumberOfMessages, ListMessageMoveTasks
+// dropping finished tasks' handles) is checked against documented replies
+// (recorded_test.go). See docs/decisions.md.
 //
 // IAM: SendBatch needs sqs:SendMessage (which authorises
 // SendMessageBatch); Receive, Delete, ChangeVisibility and Depth need
@@ -373,7 +376,7 @@ func (d *DLQueue) Redrive(ctx context.Context, max int) (int, error) {
 		}
 		var ae smithy.APIError
 		if !errors.As(err, &ae) || (ae.ErrorCode() != "UnsupportedOperation" && ae.ErrorCode() != "InvalidAction") {
-			return 0, err
+			return n, err // a failed task may have moved some messages
 		}
 		d.opts.Log.Warn("queue.redrive_fallback", "dlq", d.dead.opts.QueueURL, "reason", ErrMoveTaskUnsupported.Error())
 	}
@@ -389,7 +392,19 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 		}
 		arns[i] = attrs[string(types.QueueAttributeNameQueueArn)]
 	}
+	// The newest earlier task's start time: a finished task listed later
+	// is ours only if it started after that (see findMoveTask).
+	var baseline int64
 	cctx, cancel := d.callCtx(ctx)
+	before, err := d.c.ListMessageMoveTasks(cctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(arns[0]), MaxResults: aws.Int32(10)})
+	cancel()
+	if err != nil {
+		return 0, d.dead.classify("ListMessageMoveTasks", err)
+	}
+	for _, t := range before.Results {
+		baseline = max(baseline, t.StartedTimestamp)
+	}
+	cctx, cancel = d.callCtx(ctx)
 	start, err := d.c.StartMessageMoveTask(cctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arns[0]), DestinationArn: aws.String(arns[1])})
 	cancel()
 	if err != nil {
@@ -400,9 +415,10 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 	// newest first, and fills TaskHandle "only for tasks that are in
 	// RUNNING status" (SQS API reference, ListMessageMoveTasksResultEntry):
 	// a finished task cannot be found by its handle. Ours is recognised by
-	// the StartedTimestamp seen while it ran; if it finished before the
-	// first listing, it is the newest finished task to our destination (one
-	// active move task per source queue).
+	// the StartedTimestamp seen while it ran; if it was never seen running,
+	// it is the newest task, finished, to our destination, started after
+	// every task listed before we started ours (one active move task per
+	// source queue).
 	var started int64
 	seen := false
 	for {
@@ -412,7 +428,7 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, d.dead.classify("ListMessageMoveTasks", err)
 		}
-		t, done := findMoveTask(list.Results, handle, arns[1], &started, &seen)
+		t, done := findMoveTask(list.Results, handle, arns[1], baseline, &started, &seen)
 		if done {
 			switch aws.ToString(t.Status) {
 			case "COMPLETED":
@@ -429,9 +445,10 @@ func (d *DLQueue) moveTask(ctx context.Context) (int, error) {
 }
 
 // findMoveTask picks our task out of a ListMessageMoveTasks reply (newest
-// first) and reports whether it has finished. started and seen carry what
-// earlier polls learnt: the task's StartedTimestamp while it was running.
-func findMoveTask(results []types.ListMessageMoveTasksResultEntry, handle, dest string, started *int64, seen *bool) (types.ListMessageMoveTasksResultEntry, bool) {
+// first) and reports whether it has finished. baseline is the newest start
+// time listed before our task began; started and seen carry what earlier
+// polls learnt: the task's StartedTimestamp while it was running.
+func findMoveTask(results []types.ListMessageMoveTasksResultEntry, handle, dest string, baseline int64, started *int64, seen *bool) (types.ListMessageMoveTasksResultEntry, bool) {
 	for _, t := range results {
 		if aws.ToString(t.TaskHandle) == handle {
 			*started, *seen = t.StartedTimestamp, true
@@ -452,7 +469,7 @@ func findMoveTask(results []types.ListMessageMoveTasksResultEntry, handle, dest 
 		if d := aws.ToString(t.DestinationArn); d != "" && d != dest {
 			continue
 		}
-		if *seen && t.StartedTimestamp != *started {
+		if *seen && t.StartedTimestamp != *started || !*seen && t.StartedTimestamp <= baseline {
 			continue
 		}
 		return t, true

@@ -116,6 +116,7 @@ func Generated() []File {
 		{"schema/compaction_input.schema.json", SchemaFor(&CompactionInput{}, "compaction_input.schema.json")},
 		{"schema/ops_input.schema.json", SchemaFor(&OpsInput{}, "ops_input.schema.json")},
 		{"schema/quality_gate_input.schema.json", SchemaFor(&QualityGateInput{}, "quality_gate_input.schema.json")},
+		{GlueTablesPath, GlueTablesJSON},
 	}
 	for _, name := range records.SchemaNames() {
 		files = append(files, File{"schema/" + name, records.SchemaFile(name)})

@@ -15,13 +15,13 @@ const OpsName = "ops-replay-quality"
 // the workflow's first state checks the input against it.
 type OpsInput struct {
 	BronzeBucket   string `json:"bronze_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding the bronze objects to replay."`
-	SrcPrefix      string `json:"src_prefix" jsonschema:"minLength=1,description=Prefix of the objects to replay, e.g. bronze/shipments/."`
-	DestPrefixBase string `json:"dest_prefix_base" jsonschema:"minLength=1,description=Replayed copies go to <dest_prefix_base>/<execution name>/<key without the bronze prefix> (deterministic: a retry overwrites); it must lie under the bronze prefix ingest watches, e.g. bronze/replay. Objects under it are never replayed again."`
+	SrcPrefix      string `json:"src_prefix" jsonschema:"minLength=1,description=Prefix of the objects to replay\\, e.g. bronze/shipments/."`
+	DestPrefixBase string `json:"dest_prefix_base" jsonschema:"minLength=1,description=Replayed copies go to <dest_prefix_base>/<execution name>/<key without the bronze prefix> (deterministic: a retry overwrites); it must lie under the bronze prefix ingest watches\\, e.g. bronze/replay. Objects under it are never replayed again."`
 	WindowHours    *int   `json:"window_hours,omitempty" jsonschema:"minimum=1,maximum=8760,description=Replay objects modified in the N hours before the execution started (instead of start/end)."`
-	Start          string `json:"start,omitempty" jsonschema:"format=date-time,description=Start of the replay window (RFC 3339, inclusive), with end."`
-	End            string `json:"end,omitempty" jsonschema:"format=date-time,description=End of the replay window (RFC 3339, exclusive), with start."`
-	SilverBucket   string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet, transform receipts and the replay copy lists."`
-	SilverPrefix   string `json:"silver_prefix" jsonschema:"minLength=1,description=Silver prefix, e.g. silver/."`
+	Start          string `json:"start,omitempty" jsonschema:"format=date-time,description=Start of the replay window (RFC 3339\\, inclusive)\\, with end."`
+	End            string `json:"end,omitempty" jsonschema:"format=date-time,description=End of the replay window (RFC 3339\\, exclusive)\\, with start."`
+	SilverBucket   string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet\\, transform receipts and the replay copy lists."`
+	SilverPrefix   string `json:"silver_prefix" jsonschema:"minLength=1,description=Silver prefix\\, e.g. silver/."`
 	// PollIntervalSeconds is the wait before each silver poll.
 	PollIntervalSeconds int `json:"poll_interval_seconds" jsonschema:"minimum=1,maximum=3600,description=Seconds between silver polls."`
 	MaxAttempts         int `json:"max_attempts" jsonschema:"minimum=1,maximum=1000,description=Silver polls before giving up."`
@@ -143,7 +143,11 @@ func buildOps() (*asl.StateMachine, error) {
 						Resource(asl.LambdaInvoke("${replay_function_arn}", asl.Ref("$"))).
 						ResultSelector(asl.Obj("copied", asl.Ref("$.Payload.copied"))).
 						TimeoutSeconds(opsReplayBatchTimeout).
-						Retry(retryLambda(false)).
+						// The task names an object store outage retriable;
+						// with no tolerated failures one blip would fail
+						// the whole replay. Copies are deterministic, so a
+						// retried batch overwrites what it already copied.
+						Retry(retryLambda(false), asl.RetryOn("Replay.StoreUnavailable").Interval(5).Attempts(3).Backoff(2).Jitter()).
 						End(),
 				)).
 				Label("ReplayBatch").

@@ -243,12 +243,19 @@ func TestOpsReplayMap(t *testing.T) {
 		t.Fatalf("catch %+v", m.Catch)
 	}
 	item := m.ItemProcessor.States.Get("ReplayBatch")
-	if item == nil || len(item.Retry) != 1 {
+	if item == nil || len(item.Retry) != 2 {
 		t.Fatalf("item task %+v", item)
 	}
-	for _, e := range item.Retry[0].ErrorEquals {
-		if !strings.HasPrefix(e, "Lambda.") {
-			t.Errorf("item task retries %s", e)
+	// Lambda's transient errors and the task's own store outage, nothing
+	// else (an invalid input or a changed source is not retried).
+	for _, r := range item.Retry {
+		for _, e := range r.ErrorEquals {
+			if !strings.HasPrefix(e, "Lambda.") && e != "Replay.StoreUnavailable" {
+				t.Errorf("item task retries %s", e)
+			}
 		}
+	}
+	if got := item.Retry[1].ErrorEquals; len(got) != 1 || got[0] != "Replay.StoreUnavailable" {
+		t.Errorf("item task's second retrier %v, want [Replay.StoreUnavailable]", got)
 	}
 }

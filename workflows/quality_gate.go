@@ -12,9 +12,9 @@ const QualityGateName = "quality-gate"
 // The quality task checks the fields it uses and fails with
 // Quality.InvalidInput on a bad one; callers can check the schema first.
 type QualityGateInput struct {
-	RecordType       string `json:"record_type" jsonschema:"pattern=^[a-z][a-z0-9_]*$,description=Record type of the partition, e.g. shipments."`
-	Dt               string `json:"dt" jsonschema:"pattern=^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$,format=date,description=Partition date (UTC), YYYY-MM-DD."`
-	SilverBucket     string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet; results, reports and markers go there too."`
+	RecordType       string `json:"record_type" jsonschema:"pattern=^[a-z][a-z0-9_]*$,description=Record type of the partition\\, e.g. shipments."`
+	Dt               string `json:"dt" jsonschema:"pattern=^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$,format=date,description=Partition date (UTC)\\, YYYY-MM-DD."`
+	SilverBucket     string `json:"silver_bucket" jsonschema:"minLength=3,maxLength=63,description=Bucket holding silver Parquet; results\\, reports and markers go there too."`
 	SilverPrefix     string `json:"silver_prefix,omitempty" jsonschema:"description=Silver prefix (default silver/)."`
 	ResultPrefix     string `json:"result_prefix,omitempty" jsonschema:"description=Prefix of GE validation results (default ge/results)."`
 	ReportPrefix     string `json:"report_prefix,omitempty" jsonschema:"description=Prefix of HTML reports (default ge/reports)."`

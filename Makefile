@@ -22,7 +22,7 @@ test: vet
 demo:
 	@GO=$(GO) ./scripts/demo.sh
 
-## bench: transform throughput on generated JSONL (250k and 1M records) beside DuckDB's 1-thread conversion
+## bench: transform throughput on generated JSONL (250k, 1M and 2M records) beside DuckDB's 1-thread conversion
 bench:
 	@GO=$(GO) ./bench/transform.sh
 

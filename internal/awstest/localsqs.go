@@ -16,9 +16,10 @@ import (
 // agree). It speaks both SQS protocols (AWS JSON 1.0, which the current SDK
 // uses, and query), counts ApproximateReceiveCount, honours ReceiveMessage's
 // and ChangeMessageVisibility's timeouts, moves a message to the DLQ after
-// maxReceiveCount receives, reports in-flight messages apart from visible
-// ones and implements StartMessageMoveTask / ListMessageMoveTasks: the SQS
-// semantics goaws lacks (see docs/decisions.md).
+// maxReceiveCount receives and implements StartMessageMoveTask /
+// ListMessageMoveTasks: the SQS semantics goaws lacks. It still counts
+// in-flight messages in ApproximateNumberOfMessages and counts a
+// ChangeMessageVisibility as a receive (see docs/decisions.md #3).
 const LocalSQSVersion = "2.0.2"
 
 // LocalSQS is local-aws-sqs (npm, in-memory) running under node on

@@ -46,7 +46,7 @@ func commands() map[string]command {
 		"sfn":       {summary: "run state machines on the local Step Functions engine", run: runSfn},
 		"ops":       {summary: "ops workflow: replay a bronze window and poll silver (start, status, history)", run: runOps},
 		"ge":        {summary: "quality gate on a silver partition (start, status, history)", run: runGe},
-		"glue":      {summary: "compaction job and catalog crawler (job-start, job-status, crawler-start, crawler-status)", run: runGlue},
+		"glue":      {summary: "compaction job and catalog crawler (job-start, job-status, job-history, crawler-start, crawler-status)", run: runGlue},
 	}
 }
 

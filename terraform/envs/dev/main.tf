@@ -42,10 +42,12 @@ module "bronze" {
 }
 
 module "silver" {
-  source          = "../../modules/s3_bucket"
-  name            = "${local.name}-silver-${var.name_suffix}"
-  force_destroy   = var.force_destroy_buckets
-  expire_prefixes = { "_tmp/" = 2, "silver_compacted_trash/" = 7 }
+  source        = "../../modules/s3_bucket"
+  name          = "${local.name}-silver-${var.name_suffix}"
+  force_destroy = var.force_destroy_buckets
+  # Replay copy lists are read only while their ops execution polls; they
+  # expire with the bronze copies they describe.
+  expire_prefixes = { (local.ops_replay_root) = 14 }
 }
 
 module "ledger" {

@@ -96,7 +96,11 @@ fi
 
 # The operations workflows (replay, quality gate, crawler, compaction) on
 # their own fresh data dir: `make ops-demo` alone; DEMO_OPS=0 skips it here.
-if [ "${DEMO_OPS:-1}" != 0 ]; then
+if [ "${DEMO_OPS:-1}" != 0 ] && ! command -v jq >/dev/null; then
+  # The main job above needs Go only; the operations demo reads the
+  # workflows' JSON results with jq.
+  say "operations workflows: skipped (jq is not installed; apt-get install jq, then make ops-demo)"
+elif [ "${DEMO_OPS:-1}" != 0 ]; then
   say "operations workflows (make ops-demo)"
   GO=$GO ./scripts/ops-demo.sh
 fi

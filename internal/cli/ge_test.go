@@ -67,7 +67,7 @@ func TestGeStartPassFail(t *testing.T) {
 		t.Fatalf("ge history: exit %d\n%s\n%s", code, out, stderr)
 	}
 	// A partition with no data is an error of the run, not a verdict.
-	if code, out, _ := opsCLI(t, "ge", "start", "--record-type", "shipments", "--dt", "2025-02-09", "--data-dir", dir); code != ExitFailure || !strings.Contains(out, "PartitionNotFound") {
-		t.Fatalf("empty partition: exit %d\n%s", code, out)
+	if code, out, stderr := opsCLI(t, "ge", "start", "--record-type", "shipments", "--dt", "2025-02-09", "--data-dir", dir); code != ExitFailure || !strings.Contains(out, "PartitionNotFound") {
+		t.Fatalf("empty partition: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

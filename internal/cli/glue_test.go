@@ -194,7 +194,7 @@ func TestGlueJobStartCompactsPartition(t *testing.T) {
 	if len(m.Inputs) != 3 || len(m.Outputs) != 1 || m.InputRows != 600 || m.OutputRows != 500 || m.Duplicates != 100 {
 		t.Fatalf("manifest: %d inputs, %d outputs, rows %d -> %d, %d duplicates; want 3 -> 1, 600 -> 500, 100", len(m.Inputs), len(m.Outputs), m.InputRows, m.OutputRows, m.Duplicates)
 	}
-	if code, out, _ := opsCLI(t, "glue", "job-status", "--data-dir", dir, "--output", "table"); code != ExitOK || !strings.Contains(out, "compact-1") {
-		t.Fatalf("job-status: exit %d\n%s", code, out)
+	if code, out, stderr := opsCLI(t, "glue", "job-status", "--data-dir", dir, "--output", "table"); code != ExitOK || !strings.Contains(out, "compact-1") {
+		t.Fatalf("job-status: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

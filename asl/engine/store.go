@@ -495,18 +495,29 @@ func (s *FileStore) PutStateMachine(_ context.Context, sm StateMachineRecord) er
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("%w: %s", ErrStateMachineAlreadyExists, sm.StateMachineArn)
-	}
+	// Write a temporary file, then hard-link it into place: the link is
+	// atomic and fails if the name exists, so a reader in another process
+	// never sees a half-written definition and two creators cannot both win.
+	f, err := os.CreateTemp(filepath.Dir(p), ".sm-*.tmp")
 	if err != nil {
 		return fmt.Errorf("create state machine %s: %w", sm.Name, err)
 	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
 	if _, err := f.Write(append(b, '\n')); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("write state machine %s: %w", sm.Name, err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write state machine %s: %w", sm.Name, err)
+	}
+	if err := os.Link(tmp, p); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrStateMachineAlreadyExists, sm.StateMachineArn)
+		}
+		return fmt.Errorf("create state machine %s: %w", sm.Name, err)
+	}
+	return nil
 }
 
 func (s *FileStore) GetStateMachine(_ context.Context, arn string) (StateMachineRecord, error) {

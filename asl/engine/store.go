@@ -423,20 +423,29 @@ func (s *FileStore) History(_ context.Context, arn string) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read history %s: %w", arn, err)
 	}
+	// Only complete lines count: the last line of a running execution's
+	// history may be half written (no newline yet) and is left for the next
+	// read. A complete line that does not decode is damage, and is reported
+	// rather than silently cutting the history short.
+	if i := bytes.LastIndexByte(b, '\n'); i < len(b)-1 {
+		b = b[:i+1]
+	}
 	var out []Event
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var e Event
 		if err := json.Unmarshal(line, &e); err != nil {
-			// A line being written by a running execution: stop there.
-			break
+			return out, fmt.Errorf("read history %s: line %d: %w", arn, n, err)
 		}
 		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("read history %s: %w", arn, err)
 	}
 	return out, nil
 }

@@ -49,3 +49,42 @@ func TestFileStorePutStateMachineExclusive(t *testing.T) {
 		}
 	}
 }
+
+// TestFileStoreHistoryLines: a half-written last line (a running
+// execution's next event) is left out; a complete line that does not decode
+// is reported, not silently cutting the history short.
+func TestFileStoreHistoryLines(t *testing.T) {
+	ev := `{"id":1,"type":"ExecutionStarted","timestamp":"2026-01-01T00:00:00Z"}` + "\n"
+	tests := []struct {
+		name    string
+		content string
+		events  int
+		wantErr bool
+	}{
+		{"complete", ev + strings.Replace(ev, `"id":1`, `"id":2`, 1), 2, false},
+		{"half-written last line", ev + `{"id":2,"ty`, 1, false},
+		{"damaged middle line", ev + "{not json\n" + ev, 1, true},
+		{"empty", "", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := &FileStore{Dir: dir}
+			arn := ExecutionArn("m", "x")
+			edir, err := s.execDir(arn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(edir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(edir, "history.jsonl"), []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			evs, err := s.History(t.Context(), arn)
+			if (err != nil) != tt.wantErr || len(evs) != tt.events {
+				t.Fatalf("History: %d events, err %v; want %d events, error %v", len(evs), err, tt.events, tt.wantErr)
+			}
+		})
+	}
+}

@@ -452,26 +452,34 @@ func TestNoAccountIDs(t *testing.T) {
 func lambdaModules(t *testing.T) map[string]string {
 	t.Helper()
 	handlers := map[string]string{}
+	eachLambdaModule(t, func(d *tfDir, b *hclsyntax.Block) {
+		a, ok := b.Body.Attributes["handler"]
+		if !ok {
+			t.Errorf("%s: module %q sets no handler", d.path, b.Labels[0])
+			return
+		}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() {
+			t.Errorf("%s: module %q: handler is not a literal", d.path, b.Labels[0])
+			return
+		}
+		handlers[b.Labels[0]] = v.AsString()
+	})
+	return handlers
+}
+
+// eachLambdaModule calls fn for every call of modules/lambda_function.
+func eachLambdaModule(t *testing.T, fn func(d *tfDir, b *hclsyntax.Block)) {
+	t.Helper()
 	for _, d := range loadDirs(t) {
 		for _, b := range d.blocks("module") {
 			src, diags := b.Body.Attributes["source"].Expr.Value(nil)
 			if diags.HasErrors() || !strings.HasSuffix(src.AsString(), "modules/lambda_function") {
 				continue
 			}
-			a, ok := b.Body.Attributes["handler"]
-			if !ok {
-				t.Errorf("%s: module %q sets no handler", d.path, b.Labels[0])
-				continue
-			}
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() {
-				t.Errorf("%s: module %q: handler is not a literal", d.path, b.Labels[0])
-				continue
-			}
-			handlers[b.Labels[0]] = v.AsString()
+			fn(d, b)
 		}
 	}
-	return handlers
 }
 
 // TestLambdaHandlersExist: every function Terraform deploys names a handler
@@ -575,24 +583,18 @@ func TestContractOutputs(t *testing.T) {
 func lambdaTimeouts(t *testing.T) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for _, d := range loadDirs(t) {
-		for _, b := range d.blocks("module") {
-			src, diags := b.Body.Attributes["source"].Expr.Value(nil)
-			if diags.HasErrors() || !strings.HasSuffix(src.AsString(), "modules/lambda_function") {
-				continue
-			}
-			a, ok := b.Body.Attributes["timeout_seconds"]
-			if !ok {
-				continue
-			}
-			v, diags := a.Expr.Value(nil)
-			if diags.HasErrors() || !v.IsKnown() {
-				continue
-			}
-			n, _ := v.AsBigFloat().Int64()
-			out[b.Labels[0]] = n
+	eachLambdaModule(t, func(_ *tfDir, b *hclsyntax.Block) {
+		a, ok := b.Body.Attributes["timeout_seconds"]
+		if !ok {
+			return
 		}
-	}
+		v, diags := a.Expr.Value(nil)
+		if diags.HasErrors() || !v.IsKnown() {
+			return
+		}
+		n, _ := v.AsBigFloat().Int64()
+		out[b.Labels[0]] = n
+	})
 	return out
 }
 

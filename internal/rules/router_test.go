@@ -49,6 +49,17 @@ func newGateEngine(t *testing.T, g *gate) *engine.Engine {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// Executions run on after a test's last assertion; end them before the
+	// temp dir they write into is removed (cleanups run last-in first-out,
+	// so this one runs before t.TempDir's).
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, arn := range e.RunningExecutions() {
+			e.StopExecution(ctx, arn, "test.Cleanup", "test ended")
+			e.WaitExecution(ctx, arn)
+		}
+	})
 	return e
 }
 

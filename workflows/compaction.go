@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"slices"
+
 	"github.com/invopop/jsonschema"
 
 	"github.com/serverless-elt/elt/asl"
@@ -63,19 +65,8 @@ func compactionDefaults() asl.Value {
 // failed verification will not get better by itself.
 // (Step Functions "Handling errors": retry Lambda service exceptions.)
 func retryCompaction() asl.RetryRule {
-	return asl.RetryOn(
-		"Lambda.ServiceException",
-		"Lambda.AWSLambdaException",
-		"Lambda.SdkClientException",
-		"Lambda.TooManyRequestsException",
-		"Compact.StoreUnavailable",
-	).Interval(2).Attempts(5).Backoff(2).MaxDelay(60).Jitter()
-}
-
-// compactionNotify routes any error to the failure notification, keeping
-// the input and putting {Error, Cause} at $.error.
-func compactionNotify() asl.CatchRule {
-	return asl.CatchAll().ResultPath("$.error").Next("NotifyFailure")
+	errs := append(slices.Clone(lambdaTransient), "Compact.StoreUnavailable")
+	return asl.RetryOn(errs...).Interval(2).Attempts(5).Backoff(2).MaxDelay(60).Jitter()
 }
 
 // CompactionBackfill compacts many partitions: list them, then a Map runs
@@ -171,7 +162,7 @@ func buildCompaction() (*asl.StateMachine, error) {
 				ResultPath("$.listing").
 				TimeoutSeconds(300).
 				Retry(retryCompaction()).
-				Catch(compactionNotify()).
+				Catch(toNotify()).
 				Next("CompactPartitions"),
 			asl.Map("CompactPartitions").
 				ItemsPath("$.listing.partitions").
@@ -196,7 +187,7 @@ func buildCompaction() (*asl.StateMachine, error) {
 					"compacted", asl.Ref("$[?(@.status == 'compacted')].manifest_key"),
 				)).
 				ResultPath("$.compaction").
-				Catch(compactionNotify()).
+				Catch(toNotify()).
 				Next("Done"),
 			asl.Task("NotifyFailure").
 				Resource(asl.SNSPublishWithSubject("${notification_topic_arn}",
@@ -205,8 +196,7 @@ func buildCompaction() (*asl.StateMachine, error) {
 				)).
 				DiscardResult().
 				TimeoutSeconds(30).
-				Retry(asl.RetryOn("SNS.InternalErrorException", "SNS.ThrottledException", "SNS.SdkClientException").
-					Interval(2).Attempts(4).Backoff(2).MaxDelay(30).Jitter()).
+				Retry(retrySNS()).
 				Catch(asl.CatchAll().ResultPath("$.notify_error").Next("Failed")).
 				Next("Failed"),
 			asl.Fail("Failed").

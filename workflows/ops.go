@@ -214,8 +214,7 @@ func buildOps() (*asl.StateMachine, error) {
 				)).
 				DiscardResult().
 				TimeoutSeconds(30).
-				Retry(asl.RetryOn("SNS.InternalErrorException", "SNS.ThrottledException", "SNS.SdkClientException").
-					Interval(2).Attempts(4).Backoff(2).MaxDelay(30).Jitter()).
+				Retry(retrySNS()).
 				Catch(asl.CatchAll().ResultPath("$.notify_error").Next("Failed")).
 				Next("Failed"),
 			asl.Fail("Failed").

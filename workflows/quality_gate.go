@@ -42,6 +42,7 @@ var s3Transient = []string{
 	"S3.SdkClientException",
 }
 
+// retrySNS retries SNS publish on the service's transient errors only.
 func retrySNS() asl.RetryRule {
 	return asl.RetryOn("SNS.InternalErrorException", "SNS.ThrottledException", "SNS.SdkClientException").
 		Interval(2).Attempts(4).Backoff(2).MaxDelay(30).Jitter()
